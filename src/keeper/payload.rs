@@ -1,0 +1,535 @@
+//! Reads the gateway's stdin line into a [`Payload`], without ever holding a secret in a
+//! type that can print it.
+//!
+//! The path is: read stdin once, bounded by [`MAX_PAYLOAD_BYTES`], into a wiped buffer; trim;
+//! base64-decode (standard alphabet, padding optional, line breaks ignored) into a wiped
+//! buffer; walk the JSON with our own visitors. We do not go through `serde_json::Value`:
+//! its strings are not wiped, and serde's error messages quote the offending value, which
+//! here may be a password. Errors therefore carry JSON kinds, field names and positions only.
+
+use std::fmt;
+use std::io::Read;
+
+use base64::Engine;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use zeroize::Zeroizing;
+
+use super::error::KeeperError;
+use super::records::Record;
+use crate::secret::Secret;
+
+/// The largest stdin accepted. A real payload is a few kilobytes; anything near this is not one.
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+
+/// Standard alphabet; padding optional. Python's `b64encode` pads, but a hand-built payload
+/// (or a shell that trims `=`) may not, and accepting both costs nothing.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The decoded gateway payload.
+#[derive(Debug)]
+pub struct Payload {
+    /// The PAM User's login: the Tenable username (or credential name) to update.
+    pub user: String,
+    /// The password Keeper just generated.
+    pub new_password: Secret,
+    /// The password before this rotation; empty when the record had none.
+    pub old_password: Secret,
+    /// UID of the PAM User record being rotated, when sent.
+    pub user_record_uid: Option<String>,
+    /// UID of the PAM Configuration record, when sent.
+    pub provider_record_uid: Option<String>,
+    /// UID of the PAM resource record; empty for "Run PAM scripts only" rotations.
+    pub resource_record_uid: Option<String>,
+    /// The attached records, in the order the gateway sent them.
+    pub records: Vec<Record>,
+}
+
+/// Reads stdin (or any reader) once, bounded, and parses it.
+pub fn read_payload(input: impl Read) -> Result<Payload, KeeperError> {
+    // Sized up front so the buffer never reallocates: a reallocation would leave an
+    // unwiped copy of the secret behind.
+    let mut raw = Zeroizing::new(Vec::with_capacity(MAX_PAYLOAD_BYTES + 1));
+    input
+        .take(MAX_PAYLOAD_BYTES as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| KeeperError::Read(e.kind()))?;
+    if raw.len() > MAX_PAYLOAD_BYTES {
+        return Err(KeeperError::TooLarge {
+            limit: MAX_PAYLOAD_BYTES,
+        });
+    }
+    parse_payload(&raw)
+}
+
+/// Parses the raw stdin bytes: base64 text around a JSON object.
+pub fn parse_payload(raw: &[u8]) -> Result<Payload, KeeperError> {
+    let json = decode_base64(raw).map_err(|e| match e {
+        Base64Problem::Empty => KeeperError::Empty,
+        Base64Problem::Invalid => KeeperError::NotBase64,
+    })?;
+    let top = parse_json(&json, TopVisitor)
+        .map_err(|(line, column)| KeeperError::NotJson { line, column })?;
+    let mut fields = match top {
+        Shape::Object(fields) => fields,
+        Shape::Other(found) => return Err(KeeperError::NotAnObject { found }),
+    };
+
+    let user = required_text(&mut fields, "user")?;
+    let new_password = required_text(&mut fields, "newPassword")?;
+    if new_password.is_empty() {
+        return Err(KeeperError::EmptyField {
+            field: "newPassword",
+        });
+    }
+    // `oldPassword` must be present, but may be empty or null: a PAM User that had no
+    // password before its first rotation sends it that way.
+    let old_password = match fields.take("oldPassword") {
+        None => {
+            return Err(KeeperError::MissingField {
+                field: "oldPassword",
+            });
+        }
+        Some(FieldValue::Null) => Secret::new(String::new()),
+        Some(FieldValue::Text(s)) => s,
+        Some(other) => {
+            return Err(KeeperError::WrongType {
+                field: "oldPassword",
+                found: other.kind(),
+            });
+        }
+    };
+    let records_b64 = required_text(&mut fields, "records")?;
+    let records = parse_records(records_b64.expose().as_bytes())?;
+
+    let user = user.expose().trim().to_owned();
+    if user.is_empty() {
+        return Err(KeeperError::EmptyField { field: "user" });
+    }
+    Ok(Payload {
+        user,
+        new_password,
+        old_password,
+        user_record_uid: fields.take_plain("userRecordUid"),
+        provider_record_uid: fields.take_plain("providerRecordUid"),
+        resource_record_uid: fields.take_plain("resourceRecordUid"),
+        records,
+    })
+}
+
+fn required_text(fields: &mut Fields, field: &'static str) -> Result<Secret, KeeperError> {
+    match fields.take(field) {
+        None => Err(KeeperError::MissingField { field }),
+        Some(FieldValue::Text(s)) => Ok(s),
+        Some(FieldValue::Null) => Err(KeeperError::EmptyField { field }),
+        Some(other) => Err(KeeperError::WrongType {
+            field,
+            found: other.kind(),
+        }),
+    }
+}
+
+/// Decodes `records`: base64 of a JSON array of flat objects.
+fn parse_records(b64: &[u8]) -> Result<Vec<Record>, KeeperError> {
+    let json = decode_base64(b64).map_err(|_| KeeperError::RecordsNotBase64)?;
+    let parsed = parse_json(&json, RecordsVisitor)
+        .map_err(|(line, column)| KeeperError::RecordsNotJson { line, column })?;
+    match parsed {
+        RecordsShape::List(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Shape::Object(fields) => Ok(Record::from_fields(fields.0)),
+                Shape::Other(found) => Err(KeeperError::RecordNotObject {
+                    index: i + 1,
+                    found,
+                }),
+            })
+            .collect(),
+        RecordsShape::Other(found) => Err(KeeperError::RecordsNotList { found }),
+    }
+}
+
+enum Base64Problem {
+    Empty,
+    Invalid,
+}
+
+/// Strips all ASCII white space (a trailing newline or CRLF from `echo`, or a wrapped line)
+/// and decodes into a buffer that is wiped on drop.
+fn decode_base64(raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Base64Problem> {
+    let mut compact = Zeroizing::new(Vec::with_capacity(raw.len()));
+    compact.extend(raw.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+    if compact.is_empty() {
+        return Err(Base64Problem::Empty);
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(compact.len() / 4 * 3 + 3));
+    BASE64
+        .decode_vec(&compact[..], &mut out)
+        .map_err(|_| Base64Problem::Invalid)?;
+    Ok(out)
+}
+
+/// Runs `visitor` over the whole of `json`; on a syntax error returns its line and column.
+fn parse_json<'de, V: Visitor<'de>>(
+    json: &'de [u8],
+    visitor: V,
+) -> Result<V::Value, (usize, usize)> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let value = de
+        .deserialize_any(visitor)
+        .map_err(|e| (e.line(), e.column()))?;
+    de.end().map_err(|e| (e.line(), e.column()))?;
+    Ok(value)
+}
+
+/// A field value from the payload or a record, reduced to what we use.
+///
+/// Keeper flattens single-value fields to a string, but the shape is not formally
+/// specified (shared/reference/keeper-pam.md §1.3), so a one-element list of a string is
+/// read as that string. Other shapes keep only their kind, for error messages.
+pub enum FieldValue {
+    /// A string (or a one-element list holding one). Kept as a secret: we cannot know which
+    /// fields of an arbitrary record are sensitive.
+    Text(Secret),
+    /// A JSON number.
+    Number,
+    /// A JSON boolean.
+    Bool,
+    /// JSON null.
+    Null,
+    /// A list that is not a single string.
+    List,
+    /// A JSON object (for example a `host` field).
+    Object,
+}
+
+impl fmt::Debug for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+impl FieldValue {
+    /// The JSON kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FieldValue::Text(_) => "string",
+            FieldValue::Number => "number",
+            FieldValue::Bool => "boolean",
+            FieldValue::Null => "null",
+            FieldValue::List => "list",
+            FieldValue::Object => "object",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FieldValueVisitor)
+    }
+}
+
+struct FieldValueVisitor;
+
+impl<'de> Visitor<'de> for FieldValueVisitor {
+    type Value = FieldValue;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldValue, E> {
+        Ok(FieldValue::Text(Secret::from(v)))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<FieldValue, E> {
+        Ok(FieldValue::Text(Secret::new(v)))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<FieldValue, E> {
+        Ok(FieldValue::Bool)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<FieldValue, E> {
+        Ok(FieldValue::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<FieldValue, E> {
+        Ok(FieldValue::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldValue, A::Error> {
+        let first: Option<FieldValue> = seq.next_element()?;
+        let mut more = false;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            more = true;
+        }
+        Ok(match (first, more) {
+            (Some(FieldValue::Text(s)), false) => FieldValue::Text(s),
+            (None, _) => FieldValue::Null,
+            _ => FieldValue::List,
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldValue, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(FieldValue::Object)
+    }
+}
+
+/// The keys of one JSON object with their values, in document order.
+pub(super) struct Fields(pub(super) Vec<(String, FieldValue)>);
+
+impl Fields {
+    /// Removes and returns the value of `key` (the first one, if repeated).
+    fn take(&mut self, key: &str) -> Option<FieldValue> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    /// A non-secret string field (a record UID), or `None` if absent, blank or not a string.
+    fn take_plain(&mut self, key: &str) -> Option<String> {
+        match self.take(key) {
+            Some(FieldValue::Text(s)) if !s.is_blank() => Some(s.expose().to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// An object, or the kind of whatever else was found.
+enum Shape {
+    Object(Fields),
+    Other(&'static str),
+}
+
+/// Generates the visit methods that turn every non-object JSON value into `$other(kind)`.
+macro_rules! other_kinds {
+    ($value:ty, $other:path) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($other("string"))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($other("boolean"))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($other("number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($other("number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($other("number"))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
+            Ok($other("null"))
+        }
+    };
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Shape;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    other_kinds!(Shape, Shape::Other);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Shape::Other("array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: FieldValue = map.next_value()?;
+            fields.push((key, value));
+        }
+        Ok(Shape::Object(Fields(fields)))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TopVisitor {
+    type Value = Shape;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+enum RecordsShape {
+    List(Vec<Shape>),
+    Other(&'static str),
+}
+
+struct RecordsVisitor;
+
+impl<'de> Visitor<'de> for RecordsVisitor {
+    type Value = RecordsShape;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+    other_kinds!(RecordsShape, RecordsShape::Other);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RecordsShape, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(RecordsShape::Other("object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RecordsShape, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(TopVisitor)? {
+            items.push(item);
+        }
+        Ok(RecordsShape::List(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    fn b64(s: &str) -> String {
+        STANDARD.encode(s)
+    }
+
+    fn payload_with(records_json: &str) -> String {
+        format!(
+            r#"{{"providerRecordUid":"P1","resourceRecordUid":"","userRecordUid":"U1","newPassword":"New-Pass-123!","oldPassword":"Old-Pass-123!","user":"alice@example.com","records":"{}"}}"#,
+            b64(records_json)
+        )
+    }
+
+    fn parse(json: &str) -> Result<Payload, KeeperError> {
+        parse_payload(format!("{}\r\n", b64(json)).as_bytes())
+    }
+
+    #[test]
+    fn parses_a_gateway_payload_with_crlf() {
+        let p = parse(&payload_with(
+            r#"[{"uid":"T1","title":"Tenable Authentication Record","tenable_access_key":"ak"}]"#,
+        ))
+        .unwrap();
+        assert_eq!(p.user, "alice@example.com");
+        assert_eq!(p.new_password.expose(), "New-Pass-123!");
+        assert_eq!(p.old_password.expose(), "Old-Pass-123!");
+        assert_eq!(p.user_record_uid.as_deref(), Some("U1"));
+        assert_eq!(p.resource_record_uid, None);
+        assert_eq!(p.records.len(), 1);
+        assert_eq!(p.records[0].title(), "Tenable Authentication Record");
+        assert_eq!(p.records[0].uid(), Some("T1"));
+    }
+
+    #[test]
+    fn accepts_missing_padding_and_wrapped_lines() {
+        let json = payload_with("[]");
+        let mut encoded = b64(&json).trim_end_matches('=').to_owned();
+        encoded.insert(10, '\n');
+        let p = parse_payload(encoded.as_bytes()).unwrap();
+        assert!(p.records.is_empty());
+    }
+
+    #[test]
+    fn reads_one_element_lists_as_strings() {
+        let p = parse(&payload_with(r#"[{"title":"T","tenable_access_key":["ak"],"host":{"hostName":"h"},"multi":["a","b"]}]"#)).unwrap();
+        let r = &p.records[0];
+        assert!(
+            matches!(r.field("tenable_access_key"), Some(FieldValue::Text(s)) if s.expose() == "ak")
+        );
+        assert!(matches!(r.field("host"), Some(FieldValue::Object)));
+        assert!(matches!(r.field("multi"), Some(FieldValue::List)));
+    }
+
+    #[test]
+    fn null_or_empty_old_password_is_allowed() {
+        let json =
+            payload_with("[]").replace(r#""oldPassword":"Old-Pass-123!""#, r#""oldPassword":null"#);
+        assert!(parse(&json).unwrap().old_password.is_empty());
+    }
+
+    #[test]
+    fn rejects_each_bad_shape_with_its_own_error() {
+        assert!(matches!(parse_payload(b"  \n"), Err(KeeperError::Empty)));
+        assert!(matches!(
+            parse_payload(b"not base64!"),
+            Err(KeeperError::NotBase64)
+        ));
+        assert!(matches!(
+            parse("{not json"),
+            Err(KeeperError::NotJson { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse("[1,2]"),
+            Err(KeeperError::NotAnObject { found: "array" })
+        ));
+        assert!(matches!(
+            parse("{} trailing"),
+            Err(KeeperError::NotJson { .. })
+        ));
+        let full = payload_with("[]");
+        for field in ["user", "newPassword", "oldPassword", "records"] {
+            let without = full.replacen(&format!("\"{field}\""), "\"ignored\"", 1);
+            match parse(&without) {
+                Err(KeeperError::MissingField { field: f }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        let numeric_user = full.replace(r#""user":"alice@example.com""#, r#""user":7"#);
+        assert!(matches!(
+            parse(&numeric_user),
+            Err(KeeperError::WrongType {
+                field: "user",
+                found: "number"
+            })
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_records() {
+        let base = payload_with("[]");
+        let with_records = |r: &str| base.replace(&b64("[]"), r);
+        assert!(matches!(
+            parse(&with_records("%%%")),
+            Err(KeeperError::RecordsNotBase64)
+        ));
+        assert!(matches!(
+            parse(&with_records(&b64("{\"a\":1}"))),
+            Err(KeeperError::RecordsNotList { found: "object" })
+        ));
+        assert!(matches!(
+            parse(&with_records(&b64("[{}, 3]"))),
+            Err(KeeperError::RecordNotObject {
+                index: 2,
+                found: "number"
+            })
+        ));
+        assert!(matches!(
+            parse(&with_records(&b64("[{"))),
+            Err(KeeperError::RecordsNotJson { .. })
+        ));
+    }
+
+    #[test]
+    fn errors_never_quote_values() {
+        // serde's own message for a type error would quote the string; ours must not.
+        let json = payload_with("[]").replace(
+            r#""user":"alice@example.com""#,
+            r#""user":["secret-a","secret-b"]"#,
+        );
+        let err = parse(&json).unwrap_err().to_string();
+        assert!(!err.contains("secret-a"), "{err}");
+    }
+
+    #[test]
+    fn refuses_more_than_the_limit() {
+        let big = vec![b'A'; MAX_PAYLOAD_BYTES + 10];
+        assert!(matches!(
+            read_payload(&big[..]),
+            Err(KeeperError::TooLarge { .. })
+        ));
+    }
+}
