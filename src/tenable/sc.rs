@@ -1,0 +1,347 @@
+//! Tenable Security Center: users (`/rest/user`), the API user (`/rest/currentUser`), logins
+//! (`/rest/token`) and credentials (`/rest/credential`).
+//!
+//! Every SC answer is an envelope `{"type","response","error_code","error_msg",…}`; ids are
+//! strings. A 2xx with a non-zero `error_code` is an error, as pyTenable treats it.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ureq::http::Method;
+
+use super::credential::{Credential, CredentialMatch};
+use super::error::{TenableError, classify};
+use super::wire::{self, Login, WireId};
+use super::{ApiKeys, Platform};
+use crate::secret::{Redactor, Secret};
+use crate::transport::{BaseUrl, Call, Reply, RequestKind, Transport, TransportConfig};
+
+const PLATFORM: Platform = Platform::Sc;
+
+/// An SC user, as far as a rotation needs one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScUser {
+    /// Id (SC sends it as a string).
+    pub id: String,
+    /// Username.
+    pub username: String,
+}
+
+/// The SC client.
+#[derive(Debug)]
+pub struct ScClient {
+    transport: Transport,
+    redactor: Redactor,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    response: Option<T>,
+    #[serde(default)]
+    error_code: Value,
+}
+
+#[derive(Deserialize)]
+struct WireUser {
+    id: WireId,
+    #[serde(default)]
+    username: String,
+}
+
+/// `GET /rest/user` answers with an array (the docs) or `{"users": [...]}` (pyTenable's
+/// cassette); both are accepted (tenable-api.md §2.b).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum UserList {
+    Array(Vec<WireUser>),
+    Wrapped { users: Vec<WireUser> },
+}
+
+#[derive(Serialize)]
+struct ChangePassword<'a> {
+    #[serde(serialize_with = "wire::expose")]
+    password: &'a Secret,
+    #[serde(
+        rename = "currentPassword",
+        serialize_with = "wire::expose_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    current_password: Option<&'a Secret>,
+}
+
+impl ScClient {
+    /// A client for `base` with `keys`.
+    pub fn new(
+        base: BaseUrl,
+        keys: &ApiKeys,
+        config: &TransportConfig,
+        redactor: Redactor,
+    ) -> Result<ScClient, TenableError> {
+        let transport = Transport::new(base, PLATFORM.key_header(keys), config, false)?;
+        Ok(ScClient {
+            transport,
+            redactor,
+        })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &BaseUrl {
+        self.transport.base()
+    }
+
+    /// Reads an envelope's `response` from a 2xx reply with `error_code` 0.
+    fn read<T: DeserializeOwned>(
+        &self,
+        reply: &Reply,
+        operation: &'static str,
+        target: Option<&str>,
+    ) -> Result<T, TenableError> {
+        if !(200..300).contains(&reply.status) {
+            return Err(classify(PLATFORM, operation, reply, &self.redactor, target));
+        }
+        let envelope: Envelope<T> = serde_json::from_slice(&reply.body)
+            .map_err(|_| TenableError::unreadable(PLATFORM, operation, reply))?;
+        let code = envelope
+            .error_code
+            .as_i64()
+            .or_else(|| envelope.error_code.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(0);
+        if code != 0 {
+            // pyTenable raises on a 2xx with an error code; so do we, as if it were a 403.
+            let as_error = Reply {
+                status: 403,
+                request_id: reply.request_id.clone(),
+                set_cookie: None,
+                body: reply.body.clone(),
+            };
+            return Err(classify(
+                PLATFORM,
+                operation,
+                &as_error,
+                &self.redactor,
+                target,
+            ));
+        }
+        envelope
+            .response
+            .ok_or_else(|| TenableError::unreadable(PLATFORM, operation, reply))
+    }
+
+    /// The user that owns the API keys (`GET /rest/currentUser`). Every valid key may read
+    /// itself, so this is also the check that the keys work: SC refuses bad keys with 400, 401
+    /// or 403 depending on version (tenable-api.md §2.a), and all of them mean exit 3 here.
+    pub fn api_user(&self) -> Result<ScUser, TenableError> {
+        let reply = self
+            .transport
+            .send(&Call::get("/rest/currentUser?fields=id,username"))?;
+        if matches!(reply.status, 400 | 401 | 403) {
+            return Err(TenableError::KeysRefused {
+                platform: PLATFORM,
+                status: reply.status,
+                request_id: reply.request_id,
+            });
+        }
+        let user: WireUser = self.read(&reply, "reading the API user", None)?;
+        Ok(ScUser {
+            id: user.id.0,
+            username: user.username,
+        })
+    }
+
+    /// Finds the user named `username`: exact, else the only case-insensitive match.
+    pub fn find_user(&self, username: &str) -> Result<ScUser, TenableError> {
+        let reply = self
+            .transport
+            .send(&Call::get("/rest/user?fields=id,username"))?;
+        let list: UserList = self.read(&reply, "list users", None)?;
+        let users = match list {
+            UserList::Array(u) | UserList::Wrapped { users: u } => u,
+        };
+        let exact: Vec<&WireUser> = users.iter().filter(|u| u.username == username).collect();
+        let candidates = if exact.is_empty() {
+            users
+                .iter()
+                .filter(|u| u.username.eq_ignore_ascii_case(username))
+                .collect()
+        } else {
+            exact
+        };
+        match candidates.as_slice() {
+            [one] => Ok(ScUser {
+                id: one.id.0.clone(),
+                username: one.username.clone(),
+            }),
+            [] => Err(TenableError::NotFound {
+                platform: PLATFORM,
+                kind: "user",
+                name: username.to_owned(),
+                hint: "; the PAM User's login must equal the Security Center username, and the API user must be able to manage that user",
+            }),
+            many => Err(TenableError::Ambiguous {
+                platform: PLATFORM,
+                kind: "user",
+                name: username.to_owned(),
+                found: many
+                    .iter()
+                    .map(|u| format!("'{}' (id {})", u.username, u.id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                hint: "set the PAM User's login to the exact Security Center username",
+            }),
+        }
+    }
+
+    /// `PATCH /rest/user/{id}` with `password`, and `currentPassword` when `current` is given
+    /// (SC asks for it when a user changes its own password: pyTenable PR #670).
+    pub fn change_password(
+        &self,
+        user: &ScUser,
+        new: &Secret,
+        current: Option<&Secret>,
+    ) -> Result<Option<String>, TenableError> {
+        let body = wire::to_wiped_json(&ChangePassword {
+            password: new,
+            current_password: current,
+        });
+        let path = format!("/rest/user/{}", user.id);
+        let reply = self.transport.send(&Call::with_body(
+            Method::PATCH,
+            &path,
+            &body,
+            RequestKind::Once,
+        ))?;
+        let target = format!("user '{}'", user.username);
+        let _: Value = self.read(&reply, "change the password", Some(&target))?;
+        Ok(reply.request_id)
+    }
+
+    /// Whether `password` logs in as `username` (`POST /rest/token`); a session that opens is
+    /// closed at once with `DELETE /rest/token`.
+    pub fn password_logs_in(
+        &self,
+        username: &str,
+        password: &Secret,
+    ) -> Result<bool, TenableError> {
+        #[derive(Deserialize)]
+        struct Token {
+            token: WireId,
+        }
+        let body = wire::to_wiped_json(&Login {
+            username,
+            password,
+            release_session: Some(false),
+        });
+        let mut call = Call::with_body(Method::POST, "/rest/token", &body, RequestKind::Once);
+        call.authenticated = false;
+        let reply = self.transport.send(&call)?;
+        if matches!(reply.status, 400 | 401 | 403) {
+            return Ok(false);
+        }
+        let token: Token = match self.read(&reply, "log in", None) {
+            Ok(t) => t,
+            Err(TenableError::Rejected { .. } | TenableError::Forbidden { .. }) => {
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut logout = Call::get("/rest/token");
+        logout.method = Method::DELETE;
+        logout.authenticated = false;
+        logout
+            .headers
+            .push(("x-securitycenter", Secret::new(token.token.0)));
+        if let Some(cookie) = reply
+            .set_cookie
+            .as_deref()
+            .and_then(|c| c.split(';').next())
+        {
+            logout
+                .headers
+                .push(("cookie", Secret::new(cookie.to_owned())));
+        }
+        let _ = self.transport.send(&logout);
+        Ok(true)
+    }
+
+    /// Credentials selected by name or by account. SC lists `usable` and `manageable`
+    /// credentials separately in some versions and as one array in others; both are read.
+    pub fn find_credentials(
+        &self,
+        selection: &CredentialMatch,
+    ) -> Result<Vec<Credential>, TenableError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum List {
+            Array(Vec<Map<String, Value>>),
+            Split {
+                #[serde(default)]
+                usable: Vec<Map<String, Value>>,
+                #[serde(default)]
+                manageable: Vec<Map<String, Value>>,
+            },
+        }
+        let reply = self
+            .transport
+            .send(&Call::get("/rest/credential?fields=id,name,type"))?;
+        let list: List = self.read(&reply, "list credentials", None)?;
+        let mut items = match list {
+            List::Array(a) => a,
+            List::Split {
+                mut usable,
+                manageable,
+            } => {
+                usable.extend(manageable);
+                usable
+            }
+        };
+        let id_of = |m: &Map<String, Value>| {
+            m.get("id")
+                .map(|v| v.to_string().trim_matches('"').to_owned())
+                .unwrap_or_default()
+        };
+        items.sort_by_key(id_of);
+        items.dedup_by_key(|m| id_of(m));
+        let mut found = Vec::new();
+        for item in items {
+            if let CredentialMatch::Name(name) = selection {
+                if item.get("name").and_then(Value::as_str) != Some(name.as_str()) {
+                    continue;
+                }
+            }
+            let reply = self
+                .transport
+                .send(&Call::get(&format!("/rest/credential/{}", id_of(&item))))?;
+            let details: Map<String, Value> = self.read(&reply, "read a credential", None)?;
+            let credential = Credential::from_sc(&details);
+            if selection.accepts(&credential) {
+                found.push(credential);
+            }
+        }
+        Ok(found)
+    }
+
+    /// `PATCH /rest/credential/{id}` with the flat body `{"password": …}` (pyTenable's
+    /// `credentials.edit`, recorded in test_credentials_edit_success.yaml).
+    pub fn change_credential_password(
+        &self,
+        credential: &Credential,
+        new: &Secret,
+    ) -> Result<Option<String>, TenableError> {
+        #[derive(Serialize)]
+        struct Patch<'a> {
+            #[serde(serialize_with = "wire::expose")]
+            password: &'a Secret,
+        }
+        let body = wire::to_wiped_json(&Patch { password: new });
+        let path = format!("/rest/credential/{}", credential.id);
+        let reply = self.transport.send(&Call::with_body(
+            Method::PATCH,
+            &path,
+            &body,
+            RequestKind::Idempotent,
+        ))?;
+        let target = format!("credential '{}'", credential.name);
+        let _: Value = self.read(&reply, "edit credentials", Some(&target))?;
+        Ok(reply.request_id)
+    }
+}

@@ -1,0 +1,88 @@
+//! Errors below HTTP status codes: URLs, trust, connections, timeouts and the deadline.
+//! A status code is not an error here; `tenable::error` classifies those with the body.
+
+/// How far a failed request got, which decides whether a password change may have landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The request never left this machine (DNS, refused connection, TLS handshake).
+    NotSent,
+    /// The request may have reached Tenable, but no answer came back.
+    Unknown,
+}
+
+/// A failure of the shared HTTP transport.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The base URL is unusable.
+    #[error("the Tenable URL '{url}' is not usable: {reason}")]
+    BadUrl {
+        /// The URL as given (user info, if any, removed).
+        url: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// The CA file named by TENABLE_CA_FILE could not be used.
+    #[error(
+        "the CA file '{path}' (TENABLE_CA_FILE) is not usable: {reason}; give a PEM file of CA certificates"
+    )]
+    CaFile {
+        /// The path given.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Resolving or connecting failed; nothing was sent.
+    #[error("cannot connect to {host}: {reason}; check the URL, DNS, firewall and HTTPS_PROXY")]
+    Connect {
+        /// The host.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The TLS handshake failed (certificate not trusted, name mismatch, protocol).
+    #[error(
+        "TLS with {host} failed: {reason}; if Tenable sits behind a private CA, set TENABLE_CA_FILE to its PEM certificate"
+    )]
+    Tls {
+        /// The host.
+        host: String,
+        /// What rustls reported.
+        reason: String,
+    },
+    /// A request was sent (or may have been) and no complete answer came back in time.
+    #[error("no complete answer from {host} ({reason})")]
+    NoAnswer {
+        /// The host.
+        host: String,
+        /// Timeout or connection failure detail.
+        reason: String,
+        /// Whether the request may have reached Tenable.
+        delivery: Delivery,
+    },
+    /// The overall deadline ran out before the work was done.
+    #[error("the overall deadline of {seconds} s ran out (TENABLE_ROTATE_TIMEOUT)")]
+    Deadline {
+        /// The deadline in seconds.
+        seconds: u64,
+    },
+}
+
+impl TransportError {
+    /// Whether a request that failed this way may have reached Tenable.
+    pub fn delivery(&self) -> Delivery {
+        match self {
+            TransportError::NoAnswer { delivery, .. } => *delivery,
+            TransportError::Deadline { .. } => Delivery::Unknown,
+            _ => Delivery::NotSent,
+        }
+    }
+
+    /// True for configuration problems (exit 2) rather than network ones (exit 6).
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            TransportError::BadUrl { .. } | TransportError::CaFile { .. }
+        )
+    }
+}

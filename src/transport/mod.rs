@@ -1,0 +1,667 @@
+//! The one HTTP layer under both Tenable clients: URL rules, trust, timeouts, the auth
+//! header, retries and the overall deadline.
+//!
+//! One `ureq::Agent` is built from a [`TransportConfig`] whose `Default` names every value.
+//! Safe defaults, each for a reason:
+//! - HTTPS only; `http://` solely for loopback hosts, which is what the emulator and tests use.
+//! - No redirects: `X-ApiKeys` is not `Authorization`, so an HTTP client would carry it to
+//!   whatever host a redirect names.
+//! - Status codes are not errors here, so `tenable::error` sees Tenable's error body.
+//! - The OS trust store (where gateway images install corporate CAs) plus `TENABLE_CA_FILE`.
+//! - `HTTPS_PROXY` / `NO_PROXY` from the environment; rustls, so TLS 1.2 or 1.3 only.
+//!
+//! This module knows Tenable only as "a base URL and an auth header"; it does not parse
+//! bodies, beyond handing a streaming reader to a caller that wants one.
+
+mod error;
+mod retry;
+
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::http;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::{Agent, RequestExt};
+use url::{Host, Url};
+
+pub use error::{Delivery, TransportError};
+pub use retry::{RequestKind, RetryPolicy, parse_retry_after};
+
+use crate::secret::Secret;
+
+/// How much of a non-streamed response body is read at most. Tenable's largest answers we
+/// read whole (credential details, SC lists) are kilobytes.
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A validated Tenable base URL: https, or http to a loopback host; no query or user info.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(Url);
+
+impl BaseUrl {
+    /// Validates `input`. A bare host name (`sc.example.com`, `10.0.0.5:8443`) gets `https://`.
+    pub fn parse(input: &str) -> Result<BaseUrl, TransportError> {
+        let trimmed = input.trim();
+        let with_scheme = if trimmed.contains("://") {
+            trimmed.to_owned()
+        } else {
+            format!("https://{trimmed}")
+        };
+        let bad = |reason| TransportError::BadUrl {
+            url: strip_userinfo(trimmed),
+            reason,
+        };
+        if trimmed.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        let url = Url::parse(&with_scheme).map_err(|_| bad("it is not a URL"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("it must not carry a user name or password"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it must not have a query or fragment"));
+        }
+        let host = url.host().ok_or_else(|| bad("it has no host"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&host) => {}
+            "http" => {
+                return Err(bad(
+                    "http:// is allowed only for loopback hosts; use https://",
+                ));
+            }
+            _ => return Err(bad("the scheme must be https://")),
+        }
+        Ok(BaseUrl(url))
+    }
+
+    /// The host, for messages.
+    pub fn host(&self) -> String {
+        match self.0.port() {
+            Some(port) => format!("{}:{port}", self.0.host_str().unwrap_or_default()),
+            None => self.0.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// The URL as text, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+
+    /// True for https.
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
+    fn join(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.as_str(), path_and_query)
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+fn strip_userinfo(input: &str) -> String {
+    match (input.find("://"), input.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &input[..s], &input[at + 1..]),
+        (None, Some(at)) => format!("…@{}", &input[at + 1..]),
+        _ => input.to_owned(),
+    }
+}
+
+/// Everything the transport needs, with every default spelled out.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// Extra CA certificates (PEM) trusted besides the OS store.
+    pub ca_file: Option<PathBuf>,
+    /// Longest wait to connect (DNS, TCP, TLS, proxy).
+    pub connect_timeout: Duration,
+    /// Longest wait for one request's answer.
+    pub request_timeout: Duration,
+    /// Bound on the whole run, every retry and wait included.
+    pub deadline: Duration,
+    /// What is retried and how long to wait.
+    pub retry: RetryPolicy,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            ca_file: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The auth header a platform uses; its value is built at send time and never stored whole.
+#[derive(Debug, Clone)]
+pub struct ApiKeyHeader {
+    /// Header name (`X-ApiKeys` for TVM, `x-apikey` for SC).
+    pub name: &'static str,
+    /// Name of the access key inside the value (`accessKey` / `accesskey`).
+    pub access_label: &'static str,
+    /// Name of the secret key inside the value (`secretKey` / `secretkey`).
+    pub secret_label: &'static str,
+    /// The access key.
+    pub access_key: Secret,
+    /// The secret key.
+    pub secret_key: Secret,
+}
+
+/// One answer from Tenable, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Tenable's `X-Request-Uuid`, kept for error messages and support cases.
+    pub request_id: Option<String>,
+    /// The first `Set-Cookie`, for SC's token session.
+    pub set_cookie: Option<String>,
+    /// The body, decompressed.
+    pub body: Vec<u8>,
+}
+
+/// A request to send: method, path with query, optional JSON body, extra headers.
+pub struct Call<'a> {
+    /// HTTP method.
+    pub method: http::Method,
+    /// Path and query, starting with `/`, already percent-encoded.
+    pub path: &'a str,
+    /// JSON body, if any. The caller keeps it in a wiped buffer.
+    pub body: Option<&'a [u8]>,
+    /// Read or write, which decides the retry rule.
+    pub kind: RequestKind,
+    /// Send the API keys (false for logins that verify a password).
+    pub authenticated: bool,
+    /// Extra headers, e.g. a session token.
+    pub headers: Vec<(&'static str, Secret)>,
+}
+
+impl<'a> Call<'a> {
+    /// An authenticated GET.
+    pub fn get(path: &'a str) -> Self {
+        Call {
+            method: http::Method::GET,
+            path,
+            body: None,
+            kind: RequestKind::Idempotent,
+            authenticated: true,
+            headers: Vec::new(),
+        }
+    }
+
+    /// An authenticated request with a JSON body.
+    pub fn with_body(
+        method: http::Method,
+        path: &'a str,
+        body: &'a [u8],
+        kind: RequestKind,
+    ) -> Self {
+        Call {
+            method,
+            path,
+            body: Some(body),
+            kind,
+            authenticated: true,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// The HTTP transport for one run: an agent, a base URL, the keys, and the deadline.
+pub struct Transport {
+    agent: Agent,
+    base: BaseUrl,
+    keys: ApiKeyHeader,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    deadline: Instant,
+    deadline_secs: u64,
+    /// TVM asks integrations to mark retries (`X-Tio-Retry-Count`); SC has no such header.
+    mark_retries: bool,
+    user_agent: String,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The User-Agent in Tenable's integration form (developer.tenable.com/docs/user-agent-header).
+pub fn user_agent() -> String {
+    format!(
+        "Integration/1.0 (tenable-rotate; tenable-rotate; Build/{}) tenable-rotate/{} ({}/{})",
+        crate::BUILD,
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+impl Transport {
+    /// Builds the agent. Loads the OS trust store only for https.
+    pub fn new(
+        base: BaseUrl,
+        keys: ApiKeyHeader,
+        config: &TransportConfig,
+        mark_retries: bool,
+    ) -> Result<Transport, TransportError> {
+        let tls = if base.is_https() {
+            TlsConfig::builder()
+                .root_certs(root_certs(config.ca_file.as_ref())?)
+                .build()
+        } else {
+            TlsConfig::default()
+        };
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .https_only(false) // enforced by BaseUrl, which allows loopback http
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(ureq::Proxy::try_from_env())
+            .tls_config(tls)
+            .timeout_connect(Some(config.connect_timeout))
+            .user_agent(user_agent())
+            .build()
+            .into();
+        Ok(Transport {
+            agent,
+            base,
+            keys,
+            retry: config.retry.clone(),
+            request_timeout: config.request_timeout,
+            deadline: Instant::now() + config.deadline,
+            deadline_secs: config.deadline.as_secs(),
+            mark_retries,
+            user_agent: user_agent(),
+        })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// The User-Agent sent.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// Sends `call`, retrying per the policy, and reads the whole body.
+    pub fn send(&self, call: &Call<'_>) -> Result<Reply, TransportError> {
+        self.send_with(call, |mut reply, body| {
+            if let Some(reader) = body {
+                reader
+                    .take(MAX_BODY_BYTES)
+                    .read_to_end(&mut reply.body)
+                    .map_err(|e| self.body_error(&e))?;
+            }
+            Ok(reply)
+        })
+    }
+
+    /// Sends `call`; on a 2xx answer, hands the body to `parse` as a stream (so a 200 000-user
+    /// list is never held whole). The reply's body is then empty. Other answers are read
+    /// whole, for the error, and `parse` is not called.
+    pub fn send_streamed<T>(
+        &self,
+        call: &Call<'_>,
+        parse: impl Fn(&mut dyn Read) -> Result<T, serde_json::Error>,
+    ) -> Result<(Reply, Option<Result<T, serde_json::Error>>), TransportError> {
+        self.send_with(call, |reply, body| {
+            Ok(match body {
+                Some(reader) => {
+                    let mut buffered = BufReader::with_capacity(64 * 1024, reader);
+                    let parsed = parse(&mut buffered);
+                    (reply, Some(parsed))
+                }
+                None => (reply, None),
+            })
+        })
+    }
+
+    /// The retry loop. `finish` gets every final reply: with a body reader for 2xx, with the
+    /// body already read for anything else.
+    fn send_with<T>(
+        &self,
+        call: &Call<'_>,
+        finish: impl Fn(Reply, Option<&mut dyn Read>) -> Result<T, TransportError>,
+    ) -> Result<T, TransportError> {
+        let url = self.base.join(call.path);
+        let mut last_request_id: Option<String> = None;
+        let mut retry = 0u32;
+        loop {
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(TransportError::Deadline {
+                    seconds: self.deadline_secs,
+                });
+            }
+            let request = self.build(call, &url, retry, last_request_id.as_deref())?;
+            let timeout = remaining.min(self.request_timeout);
+            let outcome = request
+                .with_agent(&self.agent)
+                .configure()
+                .timeout_global(Some(timeout))
+                .build()
+                .run();
+            // Each arm either returns, or yields how long to wait before the next attempt.
+            // When the deadline leaves no room for that wait, the last answer or error is
+            // returned as it is: it says more than "deadline".
+            let room =
+                |wait: Duration| wait < self.deadline.saturating_duration_since(Instant::now());
+            let wait = match outcome {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let header = |name: &str| {
+                        response
+                            .headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    };
+                    let request_id = header("x-request-uuid");
+                    let retry_after = header("retry-after");
+                    let set_cookie = header("set-cookie");
+                    let mut body = response.into_body();
+                    if (200..300).contains(&status) {
+                        let reply = Reply {
+                            status,
+                            request_id,
+                            set_cookie,
+                            body: Vec::new(),
+                        };
+                        let mut reader = body.with_config().limit(u64::MAX).reader();
+                        return finish(reply, Some(&mut reader));
+                    }
+                    let bytes = body
+                        .with_config()
+                        .limit(MAX_BODY_BYTES)
+                        .read_to_vec()
+                        .map_err(|e| self.classify(e))?;
+                    let wait = self.retry.delay(
+                        retry + 1,
+                        retry_after.as_deref(),
+                        SystemTime::now(),
+                        fastrand::f64(),
+                    );
+                    let retryable = self.retry.retries_status(call.kind, status)
+                        && retry < self.retry.max_retries;
+                    if !retryable || !room(wait) {
+                        return finish(
+                            Reply {
+                                status,
+                                request_id,
+                                set_cookie,
+                                body: bytes,
+                            },
+                            None,
+                        );
+                    }
+                    last_request_id = request_id;
+                    wait
+                }
+                Err(e) => {
+                    let err = self.classify(e);
+                    // A TLS failure will fail the same way again; a password change whose
+                    // answer was lost must be checked, not resent (module doc of `retry`).
+                    let may_retry = match (&err, call.kind) {
+                        (TransportError::Tls { .. }, _) => false,
+                        (_, RequestKind::Idempotent) => !err.is_configuration(),
+                        (_, RequestKind::Once) => err.delivery() == Delivery::NotSent,
+                    };
+                    let wait =
+                        self.retry
+                            .delay(retry + 1, None, SystemTime::now(), fastrand::f64());
+                    if !may_retry || retry >= self.retry.max_retries || !room(wait) {
+                        return Err(err);
+                    }
+                    wait
+                }
+            };
+            std::thread::sleep(wait);
+            retry += 1;
+        }
+    }
+
+    fn body_error(&self, e: &std::io::Error) -> TransportError {
+        TransportError::NoAnswer {
+            host: self.base.host(),
+            reason: format!("reading the answer failed: {}", e.kind()),
+            delivery: Delivery::Unknown,
+        }
+    }
+
+    fn build<'b>(
+        &self,
+        call: &Call<'b>,
+        url: &str,
+        retry: u32,
+        last_request_id: Option<&str>,
+    ) -> Result<http::Request<&'b [u8]>, TransportError> {
+        let mut builder = http::Request::builder()
+            .method(call.method.clone())
+            .uri(url)
+            .header("accept", "application/json");
+        if call.body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        if call.authenticated {
+            // Built here, at send time, and dropped with the request: the one place the keys
+            // are exposed. Tenable's documented form has a trailing `;`.
+            let value = zeroize::Zeroizing::new(format!(
+                "{}={}; {}={};",
+                self.keys.access_label,
+                self.keys.access_key.expose(),
+                self.keys.secret_label,
+                self.keys.secret_key.expose()
+            ));
+            builder = builder.header(self.keys.name, value.as_str());
+        }
+        for (name, value) in &call.headers {
+            builder = builder.header(*name, value.expose());
+        }
+        if retry > 0 && self.mark_retries {
+            builder = builder.header("x-tio-retry-count", retry.to_string());
+            if let Some(id) = last_request_id {
+                builder = builder.header("x-tio-last-request-uuid", id);
+            }
+        }
+        builder
+            .body(call.body.unwrap_or(&[]))
+            .map_err(|_| TransportError::BadUrl {
+                url: url.to_owned(),
+                reason: "it cannot be used in a request (bad characters in the path or a header)",
+            })
+    }
+
+    /// Maps a ureq failure to our error, deciding whether the request may have been sent.
+    fn classify(&self, error: ureq::Error) -> TransportError {
+        use std::io::ErrorKind as K;
+        use ureq::Timeout as T;
+        let host = self.base.host();
+        match error {
+            ureq::Error::HostNotFound => TransportError::Connect {
+                host,
+                reason: "host name not found".into(),
+            },
+            ureq::Error::ConnectionFailed => TransportError::Connect {
+                host,
+                reason: "connection failed".into(),
+            },
+            ureq::Error::Io(e)
+                if matches!(
+                    e.kind(),
+                    K::ConnectionRefused
+                        | K::AddrNotAvailable
+                        | K::NotFound
+                        | K::HostUnreachable
+                        | K::NetworkUnreachable
+                ) =>
+            {
+                TransportError::Connect {
+                    host,
+                    reason: e.kind().to_string(),
+                }
+            }
+            ureq::Error::Timeout(t @ (T::Resolve | T::Connect)) => TransportError::Connect {
+                host,
+                reason: format!("timed out ({t})"),
+            },
+            ureq::Error::Rustls(e) => TransportError::Tls {
+                host,
+                reason: e.to_string(),
+            },
+            // A handshake failure reaches us as an I/O error wrapping the rustls error.
+            ureq::Error::Io(e)
+                if e.get_ref()
+                    .and_then(|i| i.downcast_ref::<rustls::Error>())
+                    .is_some() =>
+            {
+                let reason = e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<rustls::Error>())
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
+                TransportError::Tls { host, reason }
+            }
+            ureq::Error::Tls(e) => TransportError::Tls {
+                host,
+                reason: e.to_owned(),
+            },
+            ureq::Error::Pem(_) => TransportError::Tls {
+                host,
+                reason: "bad PEM data".into(),
+            },
+            ureq::Error::InvalidProxyUrl => TransportError::Connect {
+                host,
+                reason: "the proxy URL in HTTPS_PROXY is invalid".into(),
+            },
+            ureq::Error::Timeout(t) => TransportError::NoAnswer {
+                host,
+                reason: format!("timed out: {t}"),
+                delivery: Delivery::Unknown,
+            },
+            ureq::Error::Io(e) => TransportError::NoAnswer {
+                host,
+                reason: e.kind().to_string(),
+                delivery: Delivery::Unknown,
+            },
+            ureq::Error::Protocol(e) => TransportError::NoAnswer {
+                host,
+                reason: format!("bad HTTP answer: {e}"),
+                delivery: Delivery::Unknown,
+            },
+            other => TransportError::NoAnswer {
+                host,
+                reason: other.to_string(),
+                delivery: Delivery::Unknown,
+            },
+        }
+    }
+}
+
+/// The OS trust store plus the certificates in `ca_file`. If the OS store is empty (a bare
+/// container), Mozilla's roots compiled into the binary stand in for it.
+fn root_certs(ca_file: Option<&PathBuf>) -> Result<RootCerts, TransportError> {
+    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    let from_os = !certs.is_empty();
+    if let Some(path) = ca_file {
+        let shown = path.display().to_string();
+        let pem = std::fs::read(path).map_err(|e| TransportError::CaFile {
+            path: shown.clone(),
+            reason: e.kind().to_string(),
+        })?;
+        let mut found = 0;
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(PemItem::Certificate(cert)) => {
+                    certs.push(cert);
+                    found += 1;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(TransportError::CaFile {
+                        path: shown,
+                        reason: "it is not valid PEM".into(),
+                    });
+                }
+            }
+        }
+        if found == 0 {
+            return Err(TransportError::CaFile {
+                path: shown,
+                reason: "it holds no certificate".into(),
+            });
+        }
+    }
+    if !from_os && ca_file.is_none() {
+        return Ok(RootCerts::WebPki);
+    }
+    Ok(RootCerts::from(certs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(
+            BaseUrl::parse("https://cloud.tenable.com/")
+                .unwrap()
+                .as_str(),
+            "https://cloud.tenable.com"
+        );
+        assert_eq!(
+            BaseUrl::parse("sc.example.com:8443").unwrap().as_str(),
+            "https://sc.example.com:8443"
+        );
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "http://127.1.2.3",
+        ] {
+            assert!(BaseUrl::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://cloud.tenable.com",
+            "http://10.0.0.1",
+            "ftp://x",
+            "",
+            "https://u:p@host",
+            "https://h/?q=1",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+        let err = BaseUrl::parse("https://admin:hunter2@host")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn user_agent_has_tenables_integration_form() {
+        let ua = user_agent();
+        assert!(
+            ua.starts_with("Integration/1.0 (tenable-rotate; tenable-rotate; Build/"),
+            "{ua}"
+        );
+    }
+}
