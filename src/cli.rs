@@ -1,0 +1,261 @@
+//! The command line: subcommands and flags, declared with clap, and what each one runs.
+//!
+//! With no subcommand and stdin not a terminal, the program is a Keeper post-rotation script
+//! (`keeper`). Secrets never come from argv: process listings show it to every local user.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, OutputFormat, RunContext};
+use crate::config::{self, Environment, Overrides};
+use crate::error::Error;
+use crate::exit::ExitStatus;
+use crate::rotate::{Mode, Report};
+use crate::tenable::Platform;
+
+/// Keeps Tenable passwords in step with Keeper PAM password rotation.
+#[derive(Debug, Parser)]
+#[command(name = "tenable-rotate", version = crate::LONG_VERSION, about, long_about = None, disable_help_subcommand = true)]
+pub struct Cli {
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub output: OutputFormat,
+    /// What to do (default: `keeper` when stdin is not a terminal).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Keeper post-rotation mode: read the gateway's payload on stdin and change the password.
+    Keeper,
+    /// Read the gateway's payload on stdin, check keys and target, and change nothing.
+    Check,
+    /// Change a password outside Keeper: keys from TENABLE_ACCESS_KEY / TENABLE_SECRET_KEY,
+    /// passwords from TENABLE_NEW_PASSWORD / TENABLE_OLD_PASSWORD or stdin lines (new, then old).
+    Rotate(RotateArgs),
+    /// Rotate a demo user on the built-in emulator, through the production code path.
+    Demo,
+    /// Serve the built-in Tenable emulator on loopback until killed.
+    Emulator(EmulatorArgs),
+}
+
+/// Flags of `rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// `vm` (Tenable Vulnerability Management) or `sc` (Tenable Security Center).
+    #[arg(long, default_value = "vm", value_parser = parse_platform)]
+    pub platform: Platform,
+    /// Base URL (default for vm: cloud.tenable.com over https; required for sc). Env: TENABLE_URL.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The Tenable username, or the account whose credentials to update.
+    #[arg(long)]
+    pub user: String,
+    /// `user` (the user's own password) or `credential` (managed scan credentials).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Credential name (default: --user).
+    #[arg(long)]
+    pub credential_name: Option<String>,
+    /// Select credentials by `name` (default) or by `username` in their settings.
+    #[arg(long)]
+    pub credential_match: Option<String>,
+    /// `login` to log in with the new password after the change.
+    #[arg(long)]
+    pub verify: Option<String>,
+    /// Look everything up and change nothing.
+    #[arg(long)]
+    pub check: bool,
+}
+
+fn parse_platform(value: &str) -> Result<Platform, String> {
+    config::parse_platform(value)
+        .ok_or_else(|| format!("'{value}' is not a platform; use vm or sc"))
+}
+
+/// Flags of `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// The access key the emulator accepts.
+    #[arg(long)]
+    pub access_key: String,
+    /// The secret key the emulator accepts.
+    #[arg(long)]
+    pub secret_key: String,
+    /// A TVM user, NAME:PASSWORD (repeatable).
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub users: Vec<String>,
+    /// N synthetic TVM users, for scale work.
+    #[arg(long, default_value_t = 0)]
+    pub seed_users: usize,
+    /// A Security Center user, NAME:PASSWORD (repeatable).
+    #[arg(long = "sc-user", value_name = "NAME:PASSWORD")]
+    pub sc_users: Vec<String>,
+    /// A TVM managed credential, KIND:NAME:USERNAME:PASSWORD with KIND windows|ssh|database|snmp (repeatable).
+    #[arg(long = "credential", value_name = "KIND:NAME:USERNAME:PASSWORD")]
+    pub credentials: Vec<String>,
+    /// A Security Center credential, same form (repeatable).
+    #[arg(long = "sc-credential", value_name = "KIND:NAME:USERNAME:PASSWORD")]
+    pub sc_credentials: Vec<String>,
+    /// Serve HTTPS with a generated self-signed certificate.
+    #[arg(long)]
+    pub tls: bool,
+    /// Write the certificate (PEM) here, to use as TENABLE_CA_FILE.
+    #[arg(long, requires = "tls")]
+    pub write_ca: Option<std::path::PathBuf>,
+    /// A scripted fault, KIND\[@ROUTE_PREFIX\]\[*COUNT\] (repeatable), e.g. `429*2`, `drop-after@PUT /users`.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+}
+
+/// Runs the parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> ExitStatus {
+    let env = Environment::from_process();
+    let stdin = std::io::stdin();
+    let mut ctx = RunContext::default();
+    let result = match cli.command {
+        None if stdin.is_terminal() => {
+            return fail_usage(
+                "no payload on standard input; Keeper pipes it when it runs this as a PAM script (try --help, or `tenable-rotate demo`)",
+            );
+        }
+        None | Some(Command::Keeper) => app::keeper(
+            stdin.lock(),
+            &env,
+            &Overrides::default(),
+            Mode::Apply,
+            &mut ctx,
+        ),
+        Some(Command::Check) => app::keeper(
+            stdin.lock(),
+            &env,
+            &Overrides::default(),
+            Mode::Check,
+            &mut ctx,
+        ),
+        Some(Command::Rotate(args)) => {
+            let flags = Overrides {
+                platform: Some(args.platform),
+                url: args.url,
+                target: args.target,
+                credential_name: args.credential_name,
+                credential_match: args.credential_match,
+                verify: args.verify,
+            };
+            let mode = if args.check { Mode::Check } else { Mode::Apply };
+            app::standalone(stdin.lock(), &args.user, &env, &flags, mode, &mut ctx)
+        }
+        Some(Command::Demo) => return finish_plain(crate::demo::run(&mut std::io::stdout())),
+        Some(Command::Emulator(args)) => return finish_plain(serve_emulator(args)),
+    };
+    report(cli.output, &ctx, result)
+}
+
+/// Prints a run's result: one line, or one JSON object, and returns its status.
+fn report(format: OutputFormat, ctx: &RunContext, result: Result<Report, Error>) -> ExitStatus {
+    let status = result
+        .as_ref()
+        .map_or_else(Error::exit_status, |_| ExitStatus::Success);
+    // A closed stdout (a broken pipe) is not a failure of the rotation.
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => {
+            let _ = writeln!(out, "{}", app::json_report(ctx, &result));
+        }
+        OutputFormat::Text => {
+            if let Ok(r) = &result {
+                let _ = writeln!(out, "tenable-rotate: {}", r.summary());
+            }
+        }
+    }
+    if let Err(e) = &result {
+        eprintln!("tenable-rotate: {e}");
+    }
+    status
+}
+
+fn finish_plain(result: Result<(), Error>) -> ExitStatus {
+    match result {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            eprintln!("tenable-rotate: {e}");
+            e.exit_status()
+        }
+    }
+}
+
+/// `emulator`: start it, print `listening on URL` first, then serve until killed.
+fn serve_emulator(args: EmulatorArgs) -> Result<(), Error> {
+    use crate::emulator::{CredentialSeed, Emulator, EmulatorConfig, FaultRule};
+    let pair = |flag: &str, v: &str| {
+        v.split_once(':')
+            .map(|(n, p)| (n.to_owned(), p.to_owned()))
+            .ok_or_else(|| Error::Usage(format!("{flag} takes NAME:PASSWORD")))
+    };
+    let seeds = |flag: &str, list: &[String]| -> Result<Vec<CredentialSeed>, Error> {
+        list.iter()
+            .map(|v| v.parse().map_err(|e| Error::Usage(format!("{flag}: {e}"))))
+            .collect()
+    };
+    let config = EmulatorConfig {
+        listen: args.listen,
+        access_key: args.access_key,
+        secret_key: args.secret_key,
+        users: args
+            .users
+            .iter()
+            .map(|u| pair("--user", u))
+            .collect::<Result<_, _>>()?,
+        seed_users: args.seed_users,
+        sc_users: args
+            .sc_users
+            .iter()
+            .map(|u| pair("--sc-user", u))
+            .collect::<Result<_, _>>()?,
+        credentials: seeds("--credential", &args.credentials)?,
+        sc_credentials: seeds("--sc-credential", &args.sc_credentials)?,
+        tls: args.tls,
+        faults: args
+            .faults
+            .iter()
+            .map(|f| {
+                f.parse::<FaultRule>()
+                    .map_err(|e| Error::Usage(format!("--fault '{f}': {e}")))
+            })
+            .collect::<Result<_, _>>()?,
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config).map_err(Error::Emulator)?;
+    if let (Some(path), Some(pem)) = (&args.write_ca, emulator.ca_certificate_pem()) {
+        std::fs::write(path, pem).map_err(Error::Emulator)?;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", emulator.url());
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}
+
+fn fail_usage(message: &str) -> ExitStatus {
+    eprintln!("tenable-rotate: {message}");
+    ExitStatus::BadInput
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,59 @@
+//! The top-level error: each layer's error, and the one exit status each maps to.
+
+use crate::config::ConfigError;
+use crate::exit::ExitStatus;
+use crate::keeper::KeeperError;
+use crate::rotate::RotateError;
+use crate::tenable::TenableError;
+
+/// Why a run failed. `Display` is the one line printed on stderr.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The gateway payload or its records.
+    #[error("{0}; the Tenable password was not changed")]
+    Keeper(#[from] KeeperError),
+    /// Settings from the record, environment or flags.
+    #[error("{0}; the Tenable password was not changed")]
+    Config(#[from] ConfigError),
+    /// The rotation itself.
+    #[error(transparent)]
+    Rotate(#[from] RotateError),
+    /// A command-line mistake, or a subcommand's own input (standalone passwords).
+    #[error("{0}")]
+    Usage(String),
+    /// The emulator could not start.
+    #[error("cannot start the emulator: {0}")]
+    Emulator(std::io::Error),
+}
+
+impl Error {
+    /// The exit status for this error (the table in `exit`).
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Keeper(_) | Error::Config(_) | Error::Usage(_) => ExitStatus::BadInput,
+            Error::Emulator(_) => ExitStatus::Unavailable,
+            Error::Rotate(e) => match e {
+                RotateError::Tenable { source, .. } | RotateError::Partial { source, .. } => {
+                    tenable_status(source)
+                }
+                RotateError::NotApplied { .. } => ExitStatus::Unavailable,
+                RotateError::VerifyFailed { .. } => ExitStatus::Rejected,
+            },
+        }
+    }
+}
+
+fn tenable_status(error: &TenableError) -> ExitStatus {
+    match error {
+        TenableError::Transport(t) if t.is_configuration() => ExitStatus::BadInput,
+        TenableError::Transport(_) | TenableError::Unexpected { .. } => ExitStatus::Unavailable,
+        TenableError::KeysRefused { .. } | TenableError::Forbidden { .. } => {
+            ExitStatus::AuthRefused
+        }
+        TenableError::NotFound { .. } | TenableError::Ambiguous { .. } => ExitStatus::NotFound,
+        TenableError::Rejected { .. } => ExitStatus::Rejected,
+        // The configuration points at a credential that cannot hold a password.
+        TenableError::NoPasswordField { .. } => ExitStatus::BadInput,
+    }
+}
