@@ -1,0 +1,12 @@
+//! End-to-end tests: the built binary, real HTTP on loopback, the emulator's state checked after.
+//! One test binary, modules by behaviour (style rule 10).
+
+mod e2e {
+    pub mod bad_input;
+    pub mod docs;
+    pub mod faults;
+    pub mod replay;
+    pub mod rotate_credential;
+    pub mod rotate_user;
+    pub mod util;
+}
