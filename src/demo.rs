@@ -13,10 +13,14 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
 use crate::app::{self, RunContext};
+use crate::config::ConfigError;
 use crate::config::{Environment, Overrides};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::error::Error;
-use crate::rotate::{ItemResult, Mode};
+use crate::rotate::{ItemResult, Mode, RotateError};
+use crate::secret::{Redactor, Secret};
+use crate::tenable::{ApiKeys, VmClient};
+use crate::transport::{BaseUrl, TransportConfig};
 
 const DEMO_USER: &str = "alice@example.com";
 
@@ -110,10 +114,26 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
         report.duration.as_millis()
     ));
 
-    let new_ok = emulator.vm_password_is(DEMO_USER, &new_password);
-    let old_ok = emulator.vm_password_is(DEMO_USER, &old_password);
+    // Prove it the way a person would: log in (POST /session) with each password.
+    let client = VmClient::new(
+        BaseUrl::parse(&emulator.url()).map_err(ConfigError::from)?,
+        &ApiKeys {
+            access_key: Secret::from(access_key.as_str()),
+            secret_key: Secret::from(secret_key.as_str()),
+        },
+        &TransportConfig::default(),
+        Redactor::default(),
+    )
+    .map_err(RotateError::before_change)?;
+    let logs_in = |p: &str| {
+        client
+            .password_logs_in(DEMO_USER, &Secret::from(p))
+            .map_err(RotateError::before_change)
+    };
+    let new_ok = logs_in(&new_password)?;
+    let old_ok = logs_in(&old_password)?;
     say(format!(
-        "4. Checked Tenable's side: the new password {} and the old one {}.",
+        "4. Logged in to Tenable as '{DEMO_USER}' (POST /session): the new password {} and the old one {}.",
         if new_ok { "logs in" } else { "does NOT log in" },
         if old_ok {
             "still logs in"

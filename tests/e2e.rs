@@ -5,8 +5,10 @@ mod e2e {
     pub mod bad_input;
     pub mod docs;
     pub mod faults;
+    pub mod load;
     pub mod replay;
     pub mod rotate_credential;
     pub mod rotate_user;
+    pub mod subcommands;
     pub mod util;
 }

@@ -174,3 +174,83 @@ fn rotates_a_security_center_user() {
     assert!(emulator.sc_password_is("analyst", NEW));
     assert!(!emulator.sc_password_is("analyst", OLD));
 }
+
+fn sc_emulator() -> tenable_rotate::emulator::Emulator {
+    tenable_rotate::emulator::Emulator::start(tenable_rotate::emulator::EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        sc_users: vec![
+            ("analyst".into(), OLD.into()),
+            ("secmanager".into(), "Api-Owner-Passw0rd!".into()),
+        ],
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_security_center_rerun_is_already_in_sync() {
+    let emulator = sc_emulator();
+    let line = payload(
+        "analyst",
+        NEW,
+        OLD,
+        json!([key_record(json!({"tenable_sc_host": emulator.url()}))]),
+    );
+    run(&[], line.as_bytes(), &[]).expect_code(0);
+    let again = run(&[], line.as_bytes(), &[]);
+    again.expect_code(0).expect_no_secret(&SECRETS);
+    assert!(again.stdout.contains("already in sync"), "{again:#?}");
+    assert_eq!(emulator.changes_applied("PATCH /rest/user/{id}"), 1);
+}
+
+#[test]
+fn the_security_center_api_user_changes_its_own_password_with_current_password() {
+    let emulator = sc_emulator();
+    let line = payload(
+        "secmanager",
+        NEW,
+        "Api-Owner-Passw0rd!",
+        json!([key_record(json!({"tenable_sc_host": emulator.url()}))]),
+    );
+    run(&[], line.as_bytes(), &[])
+        .expect_code(0)
+        .expect_no_secret(&[NEW, "Api-Owner-Passw0rd!"]);
+    assert!(emulator.sc_password_is("secmanager", NEW));
+}
+
+#[test]
+fn security_center_check_changes_nothing_and_bad_keys_are_exit_3() {
+    let emulator = sc_emulator();
+    let host = emulator.url();
+    let line = payload(
+        "analyst",
+        NEW,
+        OLD,
+        json!([key_record(json!({"tenable_sc_host": host}))]),
+    );
+    let check = run(&["check", "--output", "json"], line.as_bytes(), &[]);
+    check.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(check.stdout.trim()).unwrap();
+    assert_eq!(
+        (
+            v["platform"].as_str(),
+            v["items"][0]["result"].as_str(),
+            v["items"][0]["id"].as_str()
+        ),
+        (Some("sc"), Some("would-change"), Some("2"))
+    );
+    assert_eq!(emulator.request_count("PATCH /rest/user/{id}"), 0);
+
+    let bad = payload(
+        "analyst",
+        NEW,
+        OLD,
+        json!([key_record(
+            json!({"tenable_sc_host": host, "tenable_access_key": "nope"})
+        )]),
+    );
+    run(&[], bad.as_bytes(), &[])
+        .expect_code(3)
+        .expect_error_line("Tenable Security Center refused the API keys");
+}
