@@ -6,6 +6,7 @@ mod e2e {
     pub mod docs;
     pub mod faults;
     pub mod load;
+    pub mod proxy;
     pub mod replay;
     pub mod rotate_credential;
     pub mod rotate_user;
