@@ -341,7 +341,7 @@ fn pick_user(m: Matches, username: &str) -> Result<VmUser, TenableError> {
 }
 
 /// Streams `{"users": [...]}` keeping only users whose username matches.
-fn find_in_user_list(reader: &mut dyn Read, username: &str) -> Result<Matches, serde_json::Error> {
+fn find_in_user_list(reader: impl Read, username: &str) -> Result<Matches, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let matches = (&mut de).deserialize_map(UserListVisitor { username })?;
     de.end()?;
