@@ -5,7 +5,9 @@ use std::io::{BufRead, Read};
 
 use serde_json::{Value, json};
 
-use crate::config::{self, DEFAULT_KEY_RECORD_TITLE, Environment, Overrides, field};
+use crate::config::{
+    self, ConfigFile, DEFAULT_KEY_RECORD_TITLE, Environment, Overrides, Sources, field,
+};
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::keeper;
@@ -34,10 +36,24 @@ pub struct RunContext {
     pub target: Option<&'static str>,
 }
 
+/// Reads the settings file named by `--config`, else by `TENABLE_ROTATE_CONFIG`, if either.
+pub fn load_config_file(
+    flag: Option<&std::path::Path>,
+    env: &Environment,
+) -> Result<Option<ConfigFile>, Error> {
+    let path = flag
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| env.get(config::env::CONFIG).map(std::path::PathBuf::from));
+    Ok(path.map(|p| ConfigFile::load(&p)).transpose()?)
+}
+
 /// The Keeper path: the gateway's stdin payload, then a rotation (or a check).
+///
+/// The key record is required unless the environment or the settings file gives the keys.
 pub fn keeper(
     input: impl Read,
     env: &Environment,
+    file: Option<&ConfigFile>,
     flags: &Overrides,
     mode: Mode,
     ctx: &mut RunContext,
@@ -46,9 +62,22 @@ pub fn keeper(
     let payload = keeper::read_payload(input)?;
     let title = env
         .get(config::env::RECORD_TITLE)
+        .or(file.and_then(|f| f.record_title.as_deref()))
         .unwrap_or(DEFAULT_KEY_RECORD_TITLE);
-    let record = keeper::find_record(&payload.records, title, field::ACCESS_KEY)?;
-    let settings = config::from_record(record, &payload.user, env, flags)?;
+    let keys_elsewhere = env.secret(config::env::ACCESS_KEY).is_some()
+        || file.is_some_and(|f| f.access_key.is_some());
+    let record = match keeper::find_record(&payload.records, title, field::ACCESS_KEY) {
+        Ok(record) => Some(record),
+        Err(keeper::KeeperError::NoRecord { .. }) if keys_elsewhere => None,
+        Err(e) => return Err(e.into()),
+    };
+    let settings = config::resolve(&Sources {
+        user: &payload.user,
+        record,
+        env,
+        file,
+        flags,
+    })?;
     note_settings(ctx, &settings);
     let passwords = Passwords {
         new: payload.new_password,
@@ -63,12 +92,19 @@ pub fn standalone(
     input: impl Read,
     user: &str,
     env: &Environment,
+    file: Option<&ConfigFile>,
     flags: &Overrides,
     mode: Mode,
     ctx: &mut RunContext,
 ) -> Result<Report, Error> {
     ctx.mode = Some(mode);
-    let settings = config::from_flags(user, env, flags)?;
+    let settings = config::resolve(&Sources {
+        user,
+        record: None,
+        env,
+        file,
+        flags,
+    })?;
     note_settings(ctx, &settings);
     let (new, old) = match (
         env.secret(config::env::NEW_PASSWORD),

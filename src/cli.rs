@@ -22,6 +22,9 @@ pub struct Cli {
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
     pub output: OutputFormat,
+    /// Settings file (TOML), below the record and the environment. Env: TENABLE_ROTATE_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// What to do (default: `keeper` when stdin is not a terminal).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,14 +44,22 @@ pub enum Command {
     Demo,
     /// Serve the built-in Tenable emulator on loopback until killed.
     Emulator(EmulatorArgs),
+    /// Print a shell completion script: `tenable-rotate completions bash > /etc/bash_completion.d/tenable-rotate`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `tenable-rotate man > tenable-rotate.1`.
+    Man,
 }
 
 /// Flags of `rotate`.
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// `vm` (Tenable Vulnerability Management) or `sc` (Tenable Security Center).
-    #[arg(long, default_value = "vm", value_parser = parse_platform)]
-    pub platform: Platform,
+    /// `vm` (Tenable Vulnerability Management) or `sc` (Tenable Security Center); default: `sc`
+    /// when TENABLE_SC_HOST or the config file's `sc_host` is set, else `vm`.
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: Option<Platform>,
     /// Base URL (default for vm: cloud.tenable.com over https; required for sc). Env: TENABLE_URL.
     #[arg(long)]
     pub url: Option<String>,
@@ -120,6 +131,16 @@ pub fn run(cli: Cli) -> ExitStatus {
     let env = Environment::from_process();
     let stdin = std::io::stdin();
     let mut ctx = RunContext::default();
+    let needs_settings = matches!(
+        cli.command,
+        None | Some(Command::Keeper | Command::Check | Command::Rotate(_))
+    );
+    let file = match needs_settings.then(|| app::load_config_file(cli.config.as_deref(), &env)) {
+        Some(Err(e)) => return report(cli.output, &ctx, Err(e)),
+        Some(Ok(file)) => file,
+        None => None,
+    };
+    let file = file.as_ref();
     let result = match cli.command {
         None if stdin.is_terminal() => {
             return fail_usage(
@@ -129,6 +150,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         None | Some(Command::Keeper) => app::keeper(
             stdin.lock(),
             &env,
+            file,
             &Overrides::default(),
             Mode::Apply,
             &mut ctx,
@@ -136,13 +158,14 @@ pub fn run(cli: Cli) -> ExitStatus {
         Some(Command::Check) => app::keeper(
             stdin.lock(),
             &env,
+            file,
             &Overrides::default(),
             Mode::Check,
             &mut ctx,
         ),
         Some(Command::Rotate(args)) => {
             let flags = Overrides {
-                platform: Some(args.platform),
+                platform: args.platform,
                 url: args.url,
                 target: args.target,
                 credential_name: args.credential_name,
@@ -150,10 +173,20 @@ pub fn run(cli: Cli) -> ExitStatus {
                 verify: args.verify,
             };
             let mode = if args.check { Mode::Check } else { Mode::Apply };
-            app::standalone(stdin.lock(), &args.user, &env, &flags, mode, &mut ctx)
+            app::standalone(stdin.lock(), &args.user, &env, file, &flags, mode, &mut ctx)
         }
         Some(Command::Demo) => return finish_plain(crate::demo::run(&mut std::io::stdout())),
         Some(Command::Emulator(args)) => return finish_plain(serve_emulator(args)),
+        Some(Command::Completions { shell }) => {
+            let _ = std::io::stdout().write_all(&completions(shell));
+            return ExitStatus::Success;
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            // As for results, a closed stdout (a broken pipe) is not a failure.
+            let _ = clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout());
+            return ExitStatus::Success;
+        }
     };
     report(cli.output, &ctx, result)
 }
@@ -243,6 +276,24 @@ fn serve_emulator(args: EmulatorArgs) -> Result<(), Error> {
     loop {
         std::thread::park();
     }
+}
+
+/// The completion script for `shell`.
+///
+/// clap_complete 4.6's bash script names the root command's case from the binary name with
+/// `-` turned into `__`, but the subcommands' cases with `-` turned into `__subcmd__`; for a
+/// hyphenated name like ours they never match, and no subcommand's flags complete. The stray
+/// spelling is put back (the test checks that every case the script selects exists).
+fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tenable-rotate", &mut script);
+    if shell == clap_complete::Shell::Bash {
+        let text =
+            String::from_utf8_lossy(&script).replace("tenable__subcmd__rotate", "tenable__rotate");
+        script = text.into_bytes();
+    }
+    script
 }
 
 fn fail_usage(message: &str) -> ExitStatus {

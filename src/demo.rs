@@ -104,6 +104,7 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let report = app::keeper(
         line.as_bytes(),
         &env,
+        None,
         &Overrides::default(),
         Mode::Apply,
         &mut ctx,
@@ -145,6 +146,7 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let again = app::keeper(
         line.as_bytes(),
         &env,
+        None,
         &Overrides::default(),
         Mode::Apply,
         &mut RunContext::default(),

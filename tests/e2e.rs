@@ -3,6 +3,7 @@
 
 mod e2e {
     pub mod bad_input;
+    pub mod config_file;
     pub mod docs;
     pub mod faults;
     pub mod load;

@@ -53,3 +53,15 @@ fn readme_lists_every_environment_variable() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_config_file_key() {
+    let text = readme();
+    let section = &text[text.find("### Environment and the config file").unwrap()..];
+    for key in tenable_rotate::config::file::KEYS {
+        assert!(
+            section.contains(&format!("`{key}`")),
+            "config file key {key} is not in README.md"
+        );
+    }
+}

@@ -31,7 +31,7 @@ fn get(addr: &str, path: &str) -> String {
 #[test]
 fn the_emulator_subcommand_serves_until_killed_and_counts_requests() {
     let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_tenable-rotate"))
+        Command::new(binary())
             .args([
                 "emulator",
                 "--access-key",
@@ -111,5 +111,57 @@ fn version_names_the_commit_and_target() {
     assert!(
         run.stdout.contains("x86_64") || run.stdout.contains("aarch64"),
         "{run:#?}"
+    );
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definition() {
+    let bash = run(&["completions", "bash"], b"", &[]);
+    bash.expect_code(0);
+    assert!(
+        bash.stdout.contains("complete -F _tenable__rotate"),
+        "{bash:#?}"
+    );
+    for word in [
+        "keeper",
+        "check",
+        "rotate",
+        "demo",
+        "emulator",
+        "--config",
+        "--credential-match",
+    ] {
+        assert!(bash.stdout.contains(word), "bash completion lacks {word}");
+    }
+    // Every command the script selects (`cmd="..."`) has its own case, or its flags would
+    // not complete.
+    let selected: Vec<&str> = bash
+        .stdout
+        .split("cmd=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| !name.is_empty())
+        .collect();
+    assert!(selected.len() >= 8, "{selected:?}");
+    for name in selected {
+        assert!(
+            bash.stdout.contains(&format!("        {name})")),
+            "no bash case for {name}"
+        );
+    }
+    let fish = run(&["completions", "fish"], b"", &[]);
+    fish.expect_code(0);
+    assert!(
+        fish.stdout.contains("complete -c tenable-rotate"),
+        "{fish:#?}"
+    );
+    run(&["completions", "tcsh"], b"", &[]).expect_code(2);
+
+    let man = run(&["man"], b"", &[]);
+    man.expect_code(0);
+    assert!(man.stdout.contains(".TH tenable-rotate"), "{man:#?}");
+    assert!(
+        man.stdout.contains("Keeper"),
+        "the about text is in the page"
     );
 }

@@ -62,9 +62,16 @@ impl Run {
     }
 }
 
+/// The binary under test: the one cargo built, or `TENABLE_ROTATE_TEST_BIN` (CI points it at
+/// the static release build, so the suite proves what ships).
+pub fn binary() -> String {
+    std::env::var("TENABLE_ROTATE_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tenable-rotate").to_owned())
+}
+
 /// Runs the binary with `args`, `stdin` and `env` (our variables and proxies cleared first).
 pub fn run(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenable-rotate"));
+    let mut cmd = Command::new(binary());
     cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
