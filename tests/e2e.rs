@@ -4,8 +4,10 @@
 mod e2e {
     pub mod bad_input;
     pub mod config_file;
+    pub mod deploy;
     pub mod docs;
     pub mod faults;
+    pub mod guide;
     pub mod load;
     pub mod proxy;
     pub mod replay;

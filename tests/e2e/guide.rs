@@ -1,0 +1,63 @@
+//! The operator's guide (`docs/keeper-setup.md`) must match the code: its troubleshooting table
+//! has one row per exit code, its record-field table one row per field, and it names both
+//! deploy wrappers by path.
+
+use tenable_rotate::config::field;
+use tenable_rotate::exit::ExitStatus;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn guide() -> String {
+    std::fs::read_to_string(format!("{ROOT}/docs/keeper-setup.md")).unwrap()
+}
+
+/// Rows of the markdown table that follows `heading`: the first cell of each, unquoted.
+/// (The same helper as in `docs.rs`.)
+fn first_cells(text: &str, heading: &str) -> Vec<String> {
+    let after = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    after
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            l.split('|')
+                .nth(1)
+                .unwrap()
+                .trim()
+                .trim_matches('`')
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn guide_troubleshooting_table_has_one_row_per_exit_code_in_order() {
+    let documented = first_cells(&guide(), "## 6. Troubleshooting by exit code");
+    let code: Vec<String> = ExitStatus::ALL
+        .iter()
+        .map(|s| s.code().to_string())
+        .collect();
+    assert_eq!(documented, code);
+}
+
+#[test]
+fn guide_record_field_table_has_one_row_per_field_in_order() {
+    let documented = first_cells(&guide(), "### Record fields");
+    assert_eq!(documented, field::ALL.to_vec());
+}
+
+#[test]
+fn guide_names_both_deploy_wrappers_by_path() {
+    let text = guide();
+    for wrapper in ["deploy/tenable-rotate.sh", "deploy/tenable-rotate.ps1"] {
+        assert!(
+            std::path::Path::new(ROOT).join(wrapper).is_file(),
+            "{wrapper} does not exist"
+        );
+        assert!(
+            text.contains(&format!("`{wrapper}`")),
+            "docs/keeper-setup.md does not name {wrapper}"
+        );
+    }
+}
