@@ -60,10 +60,9 @@ for target in "${targets[@]}"; do
     case "$target" in
         aarch64-unknown-linux-musl) need_packages qemu-user; runner=(qemu-aarch64) ;;
         x86_64-pc-windows-gnu)
-            if ! command -v wine >/dev/null; then
-                echo "demo not run: install wine to smoke-test the .exe"; continue
-            fi
-            runner=(env WINEDEBUG=-all wine) ;;
+            # Debian 12's wine 8 lacks bcryptprimitives.dll (ProcessPrng), which Rust's std
+            # needs on Windows 10 and later, so the .exe cannot be run here; check it on Windows.
+            echo "demo not run: no Windows to run it on (wine 8 lacks ProcessPrng)"; continue ;;
     esac
     if ! "${runner[@]}" "$out" demo >/dev/null; then
         echo "release.sh: $out failed its demo" >&2; exit 1
