@@ -9,7 +9,8 @@ fn readme() -> String {
 }
 
 /// Rows of the markdown table that follows `heading`: the first cell of each, unquoted.
-fn first_cells(text: &str, heading: &str) -> Vec<String> {
+/// Shared with `guide.rs`, which checks the operator's guide the same way.
+pub fn first_cells(text: &str, heading: &str) -> Vec<String> {
     let after = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
     after
         .lines()

@@ -3,32 +3,14 @@
 //! deploy wrappers by path.
 
 use tenable_rotate::config::field;
+
+use super::docs::first_cells;
 use tenable_rotate::exit::ExitStatus;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn guide() -> String {
     std::fs::read_to_string(format!("{ROOT}/docs/keeper-setup.md")).unwrap()
-}
-
-/// Rows of the markdown table that follows `heading`: the first cell of each, unquoted.
-/// (The same helper as in `docs.rs`.)
-fn first_cells(text: &str, heading: &str) -> Vec<String> {
-    let after = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
-    after
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(|l| {
-            l.split('|')
-                .nth(1)
-                .unwrap()
-                .trim()
-                .trim_matches('`')
-                .to_owned()
-        })
-        .collect()
 }
 
 #[test]

@@ -475,3 +475,217 @@ fn sc_error_envelope_is_a_rejection_with_its_message() {
         "{err}"
     );
 }
+
+#[test]
+fn sc_credential_list_in_the_array_shape_selects_by_exact_name() {
+    let list = load("sc/test_credentials_list_success.yaml");
+    let details = load("sc/test_credentials_details_success.yaml");
+    // Serve the details under the listed id: the two cassettes were recorded apart.
+    let mut both = list.clone();
+    let mut d = details[0].clone();
+    d.path = "/rest/credential/1000007".into();
+    both.push(d);
+    let served = Served::new(both);
+    // "Example Creds" must not also select "Example Creds8".
+    let found = served
+        .sc()
+        .find_credentials(&CredentialMatch::Name("Example Creds".into()))
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].username.as_deref(),
+        Some("root"),
+        "read from the details"
+    );
+    let received = served.replay.received.lock().unwrap();
+    assert!(
+        !received
+            .iter()
+            .any(|(_, p, _)| p == "/rest/credential/1000008"),
+        "only the named credential's details are read"
+    );
+}
+
+/// What the replay tests make of each recorded cassette. Every cassette under
+/// shared/fixtures/pytenable-cassettes must be here: replayed by the named tests, or set
+/// aside because it touches no endpoint our clients call.
+const CASSETTES: [(&str, Outcome); 19] = [
+    (
+        "io/test_credentials_details_success.yaml",
+        Outcome::Replayed(
+            "tvm_credential_list_and_details_shapes_are_read: the credential is read as root's SSH login",
+        ),
+    ),
+    (
+        "io/test_credentials_edit_success.yaml",
+        Outcome::Replayed(
+            "tvm_credential_details_and_edit_change_only_the_password: only `password` changes",
+        ),
+    ),
+    (
+        "io/test_credentials_list.yaml",
+        Outcome::Replayed(
+            "tvm_credential_list_and_details_shapes_are_read: the listing is paged and read",
+        ),
+    ),
+    (
+        "io/test_credentials_types_success.yaml",
+        Outcome::Unused("GET /credentials/types: credential kinds are read from each credential"),
+    ),
+    (
+        "io/test_users_change_password.yaml",
+        Outcome::Replayed("tvm_change_password_accepts_the_recorded_empty_200: success"),
+    ),
+    (
+        "io/test_users_change_password_notfounderror.yaml",
+        Outcome::Replayed("tvm_change_password_404_is_user_not_found: exit 4"),
+    ),
+    (
+        "io/test_users_details.yaml",
+        Outcome::Unused("GET /users/{id}: the user comes from GET /users"),
+    ),
+    (
+        "io/test_users_edit.yaml",
+        Outcome::Unused("PUT /users/{id}: we change only the password"),
+    ),
+    (
+        "io/test_users_list_users.yaml",
+        Outcome::Replayed(
+            "tvm_users_list_finds_a_recorded_user_by_name_and_misses_others: found, and not-found",
+        ),
+    ),
+    (
+        "io/test_users_two_factor.yaml",
+        Outcome::Replayed(
+            "tvm_plain_error_body_gives_its_message: its 400 body's message is shown",
+        ),
+    ),
+    (
+        "sc/sc_login.yaml",
+        Outcome::Replayed(
+            "sc_token_login_is_a_working_password_and_is_closed: logs in, closes the session",
+        ),
+    ),
+    (
+        "sc/sc_login_error.yaml",
+        Outcome::Unused("GET /rest/system: we probe the keys with GET /rest/currentUser"),
+    ),
+    (
+        "sc/test_credentials_details_success.yaml",
+        Outcome::Replayed("sc_credential_details_and_patch: ssh, root, `password`"),
+    ),
+    (
+        "sc/test_credentials_edit_success.yaml",
+        Outcome::Replayed("sc_credential_details_and_patch: a flat {\"password\"} PATCH"),
+    ),
+    (
+        "sc/test_credentials_list_success.yaml",
+        Outcome::Replayed(
+            "sc_credential_list_in_the_array_shape_selects_by_exact_name: exact name only",
+        ),
+    ),
+    (
+        "sc/test_policies_delete.yaml",
+        Outcome::Replayed(
+            "sc_error_envelope_is_a_rejection_with_its_message: 403 envelope is a rejection",
+        ),
+    ),
+    (
+        "sc/test_users_details_success.yaml",
+        Outcome::Unused("GET /rest/user/{id}: the user comes from GET /rest/user"),
+    ),
+    (
+        "sc/test_users_edit_success.yaml",
+        Outcome::Replayed(
+            "sc_user_patch_sends_the_password_and_reads_the_envelope: {\"password\"} sent",
+        ),
+    ),
+    (
+        "sc/test_users_list_success.yaml",
+        Outcome::Replayed("sc_user_list_in_the_wrapped_shape_is_read: user8 found"),
+    ),
+];
+
+/// Whether a cassette is replayed, and by which test with which expected outcome.
+#[derive(Debug)]
+enum Outcome {
+    Replayed(&'static str),
+    Unused(&'static str),
+}
+
+/// The endpoints our clients call, as (method, path with `{}` for an id).
+const OUR_ENDPOINTS: [(&str, &str); 14] = [
+    ("GET", "/users"),
+    ("PUT", "/users/{}/chpasswd"),
+    ("POST", "/session"),
+    ("DELETE", "/session"),
+    ("GET", "/credentials"),
+    ("GET", "/credentials/{}"),
+    ("PUT", "/credentials/{}"),
+    ("GET", "/rest/currentUser"),
+    ("GET", "/rest/user"),
+    ("PATCH", "/rest/user/{}"),
+    ("POST", "/rest/token"),
+    ("DELETE", "/rest/token"),
+    ("GET", "/rest/credential"),
+    ("PATCH", "/rest/credential/{}"),
+];
+
+/// The path with every segment that holds a digit turned into `{}`.
+fn template(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.chars().any(|c| c.is_ascii_digit()) {
+                "{}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn every_cassette_is_accounted_for_and_every_one_we_can_use_is_replayed() {
+    let mut on_disk = Vec::new();
+    for platform in ["io", "sc"] {
+        for entry in std::fs::read_dir(cassette_dir().join(platform)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".yaml") {
+                on_disk.push(format!("{platform}/{name}"));
+            }
+        }
+    }
+    on_disk.sort();
+    let listed: Vec<String> = CASSETTES.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(
+        on_disk, listed,
+        "a cassette was added or removed: state its outcome here"
+    );
+
+    let source = std::fs::read_to_string(file!()).unwrap();
+    for (name, outcome) in CASSETTES {
+        let touches_ours = load(name).iter().any(|i| {
+            OUR_ENDPOINTS
+                .iter()
+                .any(|(m, p)| *m == i.method && *p == template(&i.path))
+        });
+        match outcome {
+            Outcome::Replayed(what) => {
+                let test = what.split(':').next().unwrap();
+                assert!(
+                    source.contains(&format!("fn {test}()")),
+                    "{name}: no test named {test}"
+                );
+                assert!(
+                    source.contains(&format!("load(\"{name}\")")),
+                    "{name}: {test} does not load it"
+                );
+            }
+            Outcome::Unused(why) => assert!(
+                !touches_ours,
+                "{name} touches an endpoint we call, so it must be replayed ({why})"
+            ),
+        }
+    }
+}
