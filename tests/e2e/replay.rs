@@ -1,7 +1,7 @@
 //! Replays of real Tenable answers recorded in pyTenable's test suite (MIT; licence beside the
-//! cassettes in shared/fixtures). Each cassette is served over loopback exactly as recorded
+//! cassettes in tests/fixtures). Each cassette is served over loopback exactly as recorded
 //! (status, headers, gzip bytes), our client talks to it, and each case states what the client
-//! must make of it. The cassettes are read from ../shared and never edited.
+//! must make of it. The cassettes are verbatim copies (tests/fixtures/README.md), never edited.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,7 @@ impl Interaction {
 }
 
 fn cassette_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/pytenable-cassettes")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytenable-cassettes")
 }
 
 /// Strips YAML tags (`!!python/unicode`, `!!binary`): the value under them is what we want.
@@ -507,7 +507,7 @@ fn sc_credential_list_in_the_array_shape_selects_by_exact_name() {
 }
 
 /// What the replay tests make of each recorded cassette. Every cassette under
-/// shared/fixtures/pytenable-cassettes must be here: replayed by the named tests, or set
+/// tests/fixtures/pytenable-cassettes must be here: replayed by the named tests, or set
 /// aside because it touches no endpoint our clients call.
 const CASSETTES: [(&str, Outcome); 19] = [
     (
