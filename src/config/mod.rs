@@ -3,7 +3,7 @@
 //!
 //! A rotation's settings come from, highest first: command-line flags (standalone `rotate`),
 //! the environment, the Tenable key record attached to the PAM script, the settings file
-//! (`--config`, see [`file`]), then defaults. The
+//! (`--config`, see [`mod@file`]), then defaults. The
 //! key record is the one Keeper's Python samples use (`Tenable Authentication Record` with
 //! `tenable_access_key`, `tenable_secret_key`, and `tenable_sc_host` for Security Center), so
 //! a record set up for them works unchanged. Any other `tenable_*` field on it must be one we
