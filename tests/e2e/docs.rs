@@ -9,8 +9,7 @@ fn readme() -> String {
 }
 
 /// Rows of the markdown table that follows `heading`: the first cell of each, unquoted.
-/// Shared with `guide.rs`, which checks the operator's guide the same way.
-pub fn first_cells(text: &str, heading: &str) -> Vec<String> {
+fn first_cells(text: &str, heading: &str) -> Vec<String> {
     let after = &text[text.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
     after
         .lines()
@@ -28,20 +27,36 @@ pub fn first_cells(text: &str, heading: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn readme_exit_codes_match_the_code() {
-    let documented = first_cells(&readme(), "## Exit codes");
+/// Panics unless the table after `heading` has one row per exit code, in code order.
+pub fn assert_exit_code_table(text: &str, heading: &str) {
     let code: Vec<String> = ExitStatus::ALL
         .iter()
         .map(|s| s.code().to_string())
         .collect();
-    assert_eq!(documented, code);
+    assert_eq!(
+        first_cells(text, heading),
+        code,
+        "the table after {heading}"
+    );
+}
+
+/// Panics unless the table after `heading` has one row per record field, in order.
+pub fn assert_record_field_table(text: &str, heading: &str) {
+    assert_eq!(
+        first_cells(text, heading),
+        field::ALL.to_vec(),
+        "the table after {heading}"
+    );
+}
+
+#[test]
+fn readme_exit_codes_match_the_code() {
+    assert_exit_code_table(&readme(), "## Exit codes");
 }
 
 #[test]
 fn readme_record_fields_match_the_code() {
-    let documented = first_cells(&readme(), "### Record fields");
-    assert_eq!(documented, field::ALL.to_vec());
+    assert_record_field_table(&readme(), "### Record fields");
 }
 
 #[test]

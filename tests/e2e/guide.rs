@@ -2,10 +2,7 @@
 //! has one row per exit code, its record-field table one row per field, and it names both
 //! deploy wrappers by path.
 
-use tenable_rotate::config::field;
-
-use super::docs::first_cells;
-use tenable_rotate::exit::ExitStatus;
+use super::docs::{assert_exit_code_table, assert_record_field_table};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -15,18 +12,12 @@ fn guide() -> String {
 
 #[test]
 fn guide_troubleshooting_table_has_one_row_per_exit_code_in_order() {
-    let documented = first_cells(&guide(), "## 6. Troubleshooting by exit code");
-    let code: Vec<String> = ExitStatus::ALL
-        .iter()
-        .map(|s| s.code().to_string())
-        .collect();
-    assert_eq!(documented, code);
+    assert_exit_code_table(&guide(), "## 6. Troubleshooting by exit code");
 }
 
 #[test]
 fn guide_record_field_table_has_one_row_per_field_in_order() {
-    let documented = first_cells(&guide(), "### Record fields");
-    assert_eq!(documented, field::ALL.to_vec());
+    assert_record_field_table(&guide(), "### Record fields");
 }
 
 #[test]
