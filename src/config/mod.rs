@@ -522,14 +522,19 @@ pub fn resolve(sources: &Sources<'_>) -> Result<Settings, ConfigError> {
         Some(l) if l.sc_host.is_some() => Platform::Sc,
         _ => Platform::Vm,
     });
-    // The address: `--url`, else TENABLE_URL (either platform), else that place's.
+    // The address: `--url`, else TENABLE_URL (either platform), else the first place's that
+    // names one for this platform (without `--platform`, the place that chose it).
     let url = flags
         .url
         .clone()
         .or_else(|| env.get(env::URL).map(str::to_owned))
         .or_else(|| {
-            addressed
-                .and_then(|l| l.sc_host.clone().or(l.url.clone()))
+            layers
+                .iter()
+                .find_map(|l| match platform {
+                    Platform::Sc => l.sc_host.clone(),
+                    Platform::Vm => l.url.clone(),
+                })
                 .map(|s| s.value)
         });
     if platform == Platform::Sc && url.is_none() {
@@ -939,6 +944,16 @@ mod tests {
         vm["tenable_url"] = json!("https://fedcloud.tenable.com");
         let s = resolve_with(&none, &empty, Some(&record(vm)), Some(&sc_file)).unwrap();
         assert_eq!(s.platform, Platform::Vm);
+        assert_eq!(s.base_url.as_str(), "https://fedcloud.tenable.com");
+        // `--platform vm` takes the VM address, not a Security Center host ranked above it.
+        let mut both = keys.clone();
+        both["tenable_url"] = json!("https://fedcloud.tenable.com");
+        let env = Environment::default().with(env::SC_HOST, "sc2.example.com");
+        let vm_flag = Overrides {
+            platform: Some(Platform::Vm),
+            ..Overrides::default()
+        };
+        let s = resolve_with(&vm_flag, &env, Some(&record(both)), None).unwrap();
         assert_eq!(s.base_url.as_str(), "https://fedcloud.tenable.com");
         // TENABLE_SC_HOST ranks above the record.
         let env = Environment::default().with(env::SC_HOST, "sc2.example.com");
