@@ -64,8 +64,11 @@ pub fn keeper(
         .get(config::env::RECORD_TITLE)
         .or(file.and_then(|f| f.record_title.as_deref()))
         .unwrap_or(DEFAULT_KEY_RECORD_TITLE);
-    let keys_elsewhere = env.secret(config::env::ACCESS_KEY).is_some()
-        || file.is_some_and(|f| f.access_key.is_some());
+    // Either key counts, so that half a pair is reported as such, not as a missing record.
+    let keys_elsewhere = [config::env::ACCESS_KEY, config::env::SECRET_KEY]
+        .iter()
+        .any(|k| env.secret(k).is_some())
+        || file.is_some_and(|f| f.access_key.is_some() || f.secret_key.is_some());
     let record = match keeper::find_record(&payload.records, title, field::ACCESS_KEY) {
         Ok(record) => Some(record),
         Err(keeper::KeeperError::NoRecord { .. }) if keys_elsewhere => None,

@@ -187,3 +187,14 @@ fn standalone_rotate_takes_security_center_from_the_config_file() {
     assert!(r.stdout.contains("Security Center"), "{r:#?}");
     assert!(e.sc_password_is("analyst", NEW));
 }
+
+#[test]
+fn half_a_key_pair_without_a_key_record_is_named_as_such() {
+    let line = payload(USER, NEW, OLD, json!([user_record(USER, OLD)]));
+    run(&[], line.as_bytes(), &[("TENABLE_SECRET_KEY", SECRET)])
+        .expect_code(2)
+        .expect_error_line(
+            "the environment gives `TENABLE_SECRET_KEY` but not `TENABLE_ACCESS_KEY`",
+        )
+        .expect_no_secret(&SECRETS);
+}
