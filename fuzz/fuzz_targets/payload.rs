@@ -45,6 +45,11 @@ fn assert_no_leak(message: &str, payload: &Payload) {
                 let value = value.expose().trim();
                 printable.push(value);
                 // A URL is quoted with its user info cut off, as `scheme://…@rest`.
+                if let (Some((scheme, _)), Some((_, rest))) =
+                    (value.split_once("://"), value.rsplit_once('@'))
+                {
+                    printable.extend([scheme, rest]);
+                }
                 printable.extend(value.rsplit_once('@').map(|(_, rest)| rest));
             }
         }
