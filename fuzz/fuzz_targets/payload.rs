@@ -45,12 +45,10 @@ fn assert_no_leak(message: &str, payload: &Payload) {
                 let value = value.expose().trim();
                 printable.push(value);
                 // A URL is quoted with its user info cut off, as `scheme://…@rest`.
-                if let (Some((scheme, _)), Some((_, rest))) =
-                    (value.split_once("://"), value.rsplit_once('@'))
-                {
-                    printable.extend([scheme, rest]);
+                if let Some((_, rest)) = value.rsplit_once('@') {
+                    printable.push(rest);
+                    printable.extend(value.split_once("://").map(|(scheme, _)| scheme));
                 }
-                printable.extend(value.rsplit_once('@').map(|(_, rest)| rest));
             }
         }
     }

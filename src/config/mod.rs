@@ -351,6 +351,24 @@ struct Sourced {
     from: String,
 }
 
+impl Sourced {
+    /// Environment variable `name`, if set.
+    fn from_env(env: &Environment, name: &'static str) -> Option<Sourced> {
+        env.get(name).map(|v| Sourced {
+            value: v.to_owned(),
+            from: name.to_owned(),
+        })
+    }
+
+    /// The settings file's `key`, whose value is `value`, if set.
+    fn from_file(file: &ConfigFile, key: &str, value: &Option<String>) -> Option<Sourced> {
+        value.as_ref().map(|v| Sourced {
+            value: v.trim().to_owned(),
+            from: format!("`{key}` in the config file '{}'", file.path.display()),
+        })
+    }
+}
+
 /// The places settings come from, below the flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -376,12 +394,7 @@ struct Layer {
 
 impl Layer {
     fn from_env(env: &Environment) -> Layer {
-        let get = |name: &'static str| {
-            env.get(name).map(|v| Sourced {
-                value: v.to_owned(),
-                from: name.to_owned(),
-            })
-        };
+        let get = |name| Sourced::from_env(env, name);
         Layer {
             kind: Place::Environment,
             place: "the environment".to_owned(),
@@ -448,16 +461,10 @@ impl Layer {
     }
 
     fn from_file(file: &ConfigFile) -> Result<Layer, ConfigError> {
-        let path = file.path.display().to_string();
-        let get = |key: &str, value: &Option<String>| {
-            value.as_ref().map(|v| Sourced {
-                value: v.trim().to_owned(),
-                from: format!("`{key}` in the config file '{path}'"),
-            })
-        };
+        let get = |key, value| Sourced::from_file(file, key, value);
         let layer = Layer {
             kind: Place::File,
-            place: format!("the config file '{path}'"),
+            place: format!("the config file '{}'", file.path.display()),
             access_key: file.access_key.clone(),
             secret_key: file.secret_key.clone(),
             url: get("url", &file.url),
@@ -563,22 +570,11 @@ pub fn resolve(sources: &Sources<'_>) -> Result<Settings, ConfigError> {
         }),
         verify: first(flag(&flags.verify, "verify"), |l| &l.verify),
     };
-    let env_or_file = |name: &'static str, key: &str, value: Option<&Option<String>>| {
-        env.get(name)
-            .map(|v| Sourced {
-                value: v.to_owned(),
-                from: name.to_owned(),
-            })
-            .or_else(|| {
-                let file = file?;
-                value?.as_ref().map(|v| Sourced {
-                    value: v.trim().to_owned(),
-                    from: format!("`{key}` in the config file '{}'", file.path.display()),
-                })
-            })
-    };
-    let ca_file = env_or_file(env::CA_FILE, "ca_file", file.map(|f| &f.ca_file));
-    let timeout = env_or_file(env::TIMEOUT, "timeout", file.map(|f| &f.timeout));
+    // Settings the record does not carry: environment, else file.
+    let ca_file = Sourced::from_env(env, env::CA_FILE)
+        .or_else(|| file.and_then(|f| Sourced::from_file(f, "ca_file", &f.ca_file)));
+    let timeout = Sourced::from_env(env, env::TIMEOUT)
+        .or_else(|| file.and_then(|f| Sourced::from_file(f, "timeout", &f.timeout)));
     build(
         keys,
         key_source,
