@@ -2,6 +2,7 @@
 //! and render the result as one line of text or one JSON object.
 
 use std::io::{BufRead, Read};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -11,8 +12,9 @@ use crate::config::{
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::keeper;
-use crate::rotate::{self, Mode, Passwords, Report};
-use crate::secret::Secret;
+use crate::rotate::{self, Mode, PasswordState, Passwords, Report};
+use crate::secret::{Redactor, Secret};
+use crate::untrusted;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +36,85 @@ pub struct RunContext {
     pub base_url: Option<String>,
     /// `user` or `credential` once known.
     pub target: Option<&'static str>,
+    /// Every secret seen so far (passwords, keys, the whole gateway line), for the last
+    /// check of everything printed.
+    pub redactor: Redactor,
+}
+
+impl RunContext {
+    /// A context that already knows the secrets in the environment.
+    pub fn with_env(env: &Environment) -> RunContext {
+        let mut ctx = RunContext::default();
+        for name in [
+            config::env::ACCESS_KEY,
+            config::env::SECRET_KEY,
+            config::env::NEW_PASSWORD,
+            config::env::OLD_PASSWORD,
+        ] {
+            if let Some(secret) = env.secret(name) {
+                ctx.redactor.add(secret);
+            }
+        }
+        ctx
+    }
+
+    /// `text` made safe to print as one line (see [`untrusted::line`]); `fallback` is what
+    /// is printed if it still quotes a secret.
+    pub fn line(&self, text: &str, fallback: &str) -> String {
+        untrusted::line(text, &self.redactor, fallback)
+    }
+}
+
+impl RunContext {
+    /// The JSON report as one line. serde escapes control characters and every string from
+    /// outside was escaped and capped when the object was built, so this only redacts; an
+    /// object that still quotes a secret is replaced by the bare outcome.
+    pub fn json_line(&self, json: &Value, status: ExitStatus) -> String {
+        let text = self.redactor.redact(&json.to_string());
+        if self.redactor.quotes_secret(&text) {
+            return json!({
+                "outcome": status.name(),
+                "exit_code": status.code(),
+                "error": fallback(status),
+            })
+            .to_string();
+        }
+        text
+    }
+}
+
+/// The deadline for a run, as the environment or the settings file set it (the default
+/// otherwise); reading stdin is bounded by it too, before the rest of the settings exist.
+pub fn deadline_budget(env: &Environment, file: Option<&ConfigFile>) -> Duration {
+    env.get(config::env::TIMEOUT)
+        .map(str::to_owned)
+        .or_else(|| file.and_then(|f| f.timeout.clone()))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=3600).contains(s))
+        .map_or(
+            crate::transport::TransportConfig::default().deadline,
+            Duration::from_secs,
+        )
+}
+
+/// Reads the gateway's line from `input` on a thread of its own, waiting at most until the
+/// run's deadline (issue 10, row 10: a pipe held open with no line break must not keep the
+/// run alive). The reading thread is left behind on a timeout; the process ends anyway.
+pub fn read_gateway_line(
+    input: impl Read + Send + 'static,
+    budget: Duration,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(keeper::read_line(input));
+    });
+    match rx.recv_timeout(crate::clock::remaining(budget)) {
+        Ok(line) => Ok(line?),
+        Err(_) => Err(keeper::KeeperError::StdinTimeout {
+            seconds: budget.as_secs(),
+        }
+        .into()),
+    }
 }
 
 /// Reads the settings file named by `--config`, else by `TENABLE_ROTATE_CONFIG`, if either.
@@ -51,7 +132,7 @@ pub fn load_config_file(
 ///
 /// The key record is required unless the environment or the settings file gives the keys.
 pub fn keeper(
-    input: impl Read,
+    input: impl Read + Send + 'static,
     env: &Environment,
     file: Option<&ConfigFile>,
     flags: &Overrides,
@@ -59,7 +140,19 @@ pub fn keeper(
     ctx: &mut RunContext,
 ) -> Result<Report, Error> {
     ctx.mode = Some(mode);
-    let payload = keeper::read_payload(input)?;
+    let line = read_gateway_line(input, deadline_budget(env, file))?;
+    if let Ok(text) = std::str::from_utf8(&line) {
+        ctx.redactor.add_text(text);
+    }
+    let payload = keeper::parse_payload(&line)?;
+    drop(line);
+    ctx.redactor.add(&payload.new_password);
+    ctx.redactor.add(&payload.old_password);
+    for record in &payload.records {
+        for secret in record.secret_values() {
+            ctx.redactor.add(secret);
+        }
+    }
     let title = env
         .get(config::env::RECORD_TITLE)
         .or(file.and_then(|f| f.record_title.as_deref()))
@@ -120,6 +213,8 @@ pub fn standalone(
         (None, _) if mode == Mode::Check => (Secret::from("unused-in-check"), Secret::from("")),
         (None, _) => read_password_lines(input)?,
     };
+    ctx.redactor.add(&new);
+    ctx.redactor.add(&old);
     if new.is_empty() {
         return Err(Error::Usage("the new password is empty; give it as the first line of standard input or in TENABLE_NEW_PASSWORD; the Tenable password was not changed".into()));
     }
@@ -127,6 +222,8 @@ pub fn standalone(
 }
 
 fn note_settings(ctx: &mut RunContext, settings: &config::Settings) {
+    ctx.redactor.add(&settings.keys.access_key);
+    ctx.redactor.add(&settings.keys.secret_key);
     ctx.platform = Some(settings.platform.id());
     ctx.base_url = Some(settings.base_url.as_str().to_owned());
     ctx.target = Some(match settings.target {
@@ -150,7 +247,8 @@ fn read_password_lines(input: impl Read) -> Result<(Secret, Secret), Error> {
     Ok((new, old))
 }
 
-/// The JSON object for a finished run.
+/// The JSON object for a finished run. Every string from outside is escaped and capped;
+/// the caller passes the whole object through the run's redactor as it prints it.
 pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
     let mode = |m: Option<Mode>| match m {
         Some(Mode::Check) => "check",
@@ -160,13 +258,18 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
         Ok(r) => json!({
             "outcome": ExitStatus::Success.name(),
             "exit_code": 0,
+            "password_state": r.state.id(),
             "mode": mode(Some(r.mode)),
             "platform": r.platform.id(),
             "base_url": r.base_url,
-            "key_source": r.key_source,
+            "key_source": untrusted::field(&r.key_source),
             "target": r.target,
             "items": r.items.iter().map(|i| json!({
-                "kind": i.kind, "name": i.name, "id": i.id, "type": i.credential_type, "result": i.result.id(),
+                "kind": i.kind,
+                "name": untrusted::field(&i.name),
+                "id": untrusted::field(&i.id),
+                "type": i.credential_type.as_deref().map(untrusted::field),
+                "result": i.result.id(),
             })).collect::<Vec<_>>(),
             "request_ids": r.request_ids,
             "duration_ms": r.duration.as_millis() as u64,
@@ -174,17 +277,36 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
         }),
         Err(e) => {
             let status = e.exit_status();
+            let state = match status {
+                ExitStatus::Unknown | ExitStatus::Internal => PasswordState::Unknown,
+                _ => e.password_state(),
+            };
             json!({
                 "outcome": status.name(),
                 "exit_code": status.code(),
+                "password_state": state.id(),
                 "mode": mode(ctx.mode),
                 "platform": ctx.platform,
                 "base_url": ctx.base_url,
                 "target": ctx.target,
                 "items": [],
                 "request_ids": [],
-                "error": e.to_string(),
+                "error": ctx.line(&e.to_string(), &fallback(status)),
             })
         }
     }
+}
+
+/// What is printed instead of an error line that still quotes a secret: the meaning of its
+/// exit status, which is all a gateway admin needs to act.
+pub fn fallback(status: ExitStatus) -> String {
+    let state = match status {
+        ExitStatus::Unknown | ExitStatus::Internal => PasswordState::Unknown,
+        _ => PasswordState::NotChanged,
+    };
+    format!(
+        "the run failed ({}, exit {}); {state}",
+        status.name(),
+        status.code()
+    )
 }

@@ -130,7 +130,7 @@ pub struct EmulatorArgs {
 pub fn run(cli: Cli) -> ExitStatus {
     let env = Environment::from_process();
     let stdin = std::io::stdin();
-    let mut ctx = RunContext::default();
+    let mut ctx = RunContext::with_env(&env);
     let needs_settings = matches!(
         cli.command,
         None | Some(Command::Keeper | Command::Check | Command::Rotate(_))
@@ -148,7 +148,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             );
         }
         None | Some(Command::Keeper) => app::keeper(
-            stdin.lock(),
+            std::io::stdin(),
             &env,
             file,
             &Overrides::default(),
@@ -156,7 +156,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             &mut ctx,
         ),
         Some(Command::Check) => app::keeper(
-            stdin.lock(),
+            std::io::stdin(),
             &env,
             file,
             &Overrides::default(),
@@ -200,16 +200,19 @@ fn report(format: OutputFormat, ctx: &RunContext, result: Result<Report, Error>)
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => {
-            let _ = writeln!(out, "{}", app::json_report(ctx, &result));
+            let json = app::json_report(ctx, &result);
+            let _ = writeln!(out, "{}", ctx.json_line(&json, status));
         }
         OutputFormat::Text => {
             if let Ok(r) = &result {
-                let _ = writeln!(out, "tenable-rotate: {}", r.summary());
+                let fallback = format!("finished: {}", r.state);
+                let _ = writeln!(out, "tenable-rotate: {}", ctx.line(&r.summary(), &fallback));
             }
         }
     }
     if let Err(e) = &result {
-        eprintln!("tenable-rotate: {e}");
+        let line = ctx.line(&e.to_string(), &app::fallback(status));
+        let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
     }
     status
 }
@@ -218,8 +221,10 @@ fn finish_plain(result: Result<(), Error>) -> ExitStatus {
     match result {
         Ok(()) => ExitStatus::Success,
         Err(e) => {
-            eprintln!("tenable-rotate: {e}");
-            e.exit_status()
+            let status = e.exit_status();
+            let line = RunContext::default().line(&e.to_string(), &app::fallback(status));
+            let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
+            status
         }
     }
 }
@@ -297,7 +302,7 @@ fn completions(shell: clap_complete::Shell) -> Vec<u8> {
 }
 
 fn fail_usage(message: &str) -> ExitStatus {
-    eprintln!("tenable-rotate: {message}");
+    let _ = writeln!(std::io::stderr(), "tenable-rotate: {message}");
     ExitStatus::BadInput
 }
 

@@ -102,7 +102,7 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let env = Environment::default();
     let mut ctx = RunContext::default();
     let report = app::keeper(
-        line.as_bytes(),
+        std::io::Cursor::new(line.clone().into_bytes()),
         &env,
         None,
         &Overrides::default(),
@@ -144,7 +144,7 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     ));
 
     let again = app::keeper(
-        line.as_bytes(),
+        std::io::Cursor::new(line.clone().into_bytes()),
         &env,
         None,
         &Overrides::default(),

@@ -3,7 +3,7 @@
 use crate::config::ConfigError;
 use crate::exit::ExitStatus;
 use crate::keeper::KeeperError;
-use crate::rotate::RotateError;
+use crate::rotate::{PasswordState, RotateError};
 use crate::tenable::TenableError;
 
 /// Why a run failed. `Display` is the one line printed on stderr.
@@ -34,20 +34,37 @@ impl Error {
             Error::Keeper(_) | Error::Config(_) | Error::Usage(_) => ExitStatus::BadInput,
             Error::Emulator(_) => ExitStatus::Unavailable,
             Error::Rotate(e) => match e {
+                RotateError::Tenable {
+                    state: PasswordState::Unknown,
+                    ..
+                }
+                | RotateError::Partial {
+                    state: PasswordState::Unknown,
+                    ..
+                }
+                | RotateError::VerifyFailed { .. } => ExitStatus::Unknown,
                 RotateError::Tenable { source, .. } | RotateError::Partial { source, .. } => {
                     tenable_status(source)
                 }
                 RotateError::NotApplied { .. } => ExitStatus::Unavailable,
-                RotateError::VerifyFailed { .. } => ExitStatus::Rejected,
+                RotateError::TargetUnclear { .. } => ExitStatus::BadInput,
             },
+        }
+    }
+
+    /// Where the Tenable password stands after this error.
+    pub fn password_state(&self) -> PasswordState {
+        match self {
+            Error::Rotate(e) => e.state(),
+            _ => PasswordState::NotChanged,
         }
     }
 }
 
+/// The exit status for a Tenable failure that left the password unchanged.
 fn tenable_status(error: &TenableError) -> ExitStatus {
     match error {
         TenableError::Transport(t) if t.is_configuration() => ExitStatus::BadInput,
-        TenableError::Transport(_) | TenableError::Unexpected { .. } => ExitStatus::Unavailable,
         TenableError::KeysRefused { .. } | TenableError::Forbidden { .. } => {
             ExitStatus::AuthRefused
         }
@@ -55,5 +72,6 @@ fn tenable_status(error: &TenableError) -> ExitStatus {
         TenableError::Rejected { .. } => ExitStatus::Rejected,
         // The configuration points at a credential that cannot hold a password.
         TenableError::NoPasswordField { .. } => ExitStatus::BadInput,
+        _ => ExitStatus::Unavailable,
     }
 }

@@ -9,7 +9,7 @@
 pub enum ExitStatus {
     /// 0: the Tenable password now equals the new password (changed, or already in sync).
     Success,
-    /// 1: an internal error (a bug); the Tenable password state is unknown.
+    /// 1: an internal error (a bug); the Tenable password state is not known.
     Internal,
     /// 2: bad input or configuration (payload, record fields, flags, environment).
     BadInput,
@@ -19,8 +19,12 @@ pub enum ExitStatus {
     NotFound,
     /// 5: Tenable rejected the change (wrong current password, password policy).
     Rejected,
-    /// 6: network failure, TLS failure, timeout, or Tenable unavailable.
+    /// 6: network failure, TLS failure, timeout, Tenable unavailable, or an answer that is
+    /// not usable; the Tenable password was not changed (proven).
     Unavailable,
+    /// 7: a change was sent and nothing proved whether it landed; the Tenable password state
+    /// is unknown.
+    Unknown,
 }
 
 impl ExitStatus {
@@ -34,11 +38,12 @@ impl ExitStatus {
             ExitStatus::NotFound => 4,
             ExitStatus::Rejected => 5,
             ExitStatus::Unavailable => 6,
+            ExitStatus::Unknown => 7,
         }
     }
 
     /// Every status, in code order; used to render and check the documented table.
-    pub const ALL: [ExitStatus; 7] = [
+    pub const ALL: [ExitStatus; 8] = [
         ExitStatus::Success,
         ExitStatus::Internal,
         ExitStatus::BadInput,
@@ -46,6 +51,7 @@ impl ExitStatus {
         ExitStatus::NotFound,
         ExitStatus::Rejected,
         ExitStatus::Unavailable,
+        ExitStatus::Unknown,
     ];
 
     /// A stable short name, used as `outcome` in JSON output.
@@ -58,6 +64,7 @@ impl ExitStatus {
             ExitStatus::NotFound => "not-found",
             ExitStatus::Rejected => "rejected",
             ExitStatus::Unavailable => "unavailable",
+            ExitStatus::Unknown => "unknown",
         }
     }
 }

@@ -20,16 +20,19 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod error;
 pub mod exit;
+pub mod harden;
 pub mod keeper;
 pub mod rotate;
 pub mod secret;
 pub mod tenable;
 pub mod transport;
+pub mod untrusted;
 
 /// The build id in the User-Agent: `VERSION+COMMIT`.
 pub const BUILD: &str = concat!(

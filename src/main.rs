@@ -1,6 +1,7 @@
 //! `tenable-rotate`: parse the command line, run, map the result to an exit status.
 //! Everything else lives in the library; see `src/lib.rs`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,14 +9,19 @@ use tenable_rotate::cli::{self, Cli};
 use tenable_rotate::exit::ExitStatus;
 
 fn main() -> ExitCode {
-    // A panic must not print its message: it could quote a value from the payload.
+    // The run's deadline counts from here, and no secret is read before core dumps are off.
+    tenable_rotate::clock::mark_start();
+    tenable_rotate::harden::no_core_dumps();
+    // A panic must not print its message: it could quote a value from the payload. Nor may
+    // the hook itself fail: a write to a closed stderr is ignored (issue 10, row 9).
     std::panic::set_hook(Box::new(|info| {
-        let at = info
+        let (file, line) = info
             .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "tenable-rotate: internal error{at} (a bug; please report it); whether the Tenable password changed is unknown"
+            .map(|l| (l.file(), l.line()))
+            .unwrap_or(("?", 0));
+        let _ = writeln!(
+            std::io::stderr(),
+            "tenable-rotate: internal error at {file}:{line} (a bug; please report it); the Tenable password state is not known: check it in Tenable before re-running"
         );
     }));
     let cli = match Cli::try_parse() {
@@ -46,6 +52,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ");
-    eprintln!("tenable-rotate: {first}; see tenable-rotate --help");
+    let _ = writeln!(
+        std::io::stderr(),
+        "tenable-rotate: {first}; see tenable-rotate --help"
+    );
     ExitStatus::BadInput.into()
 }

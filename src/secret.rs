@@ -57,65 +57,427 @@ impl From<&str> for Secret {
     }
 }
 
-/// Replaces known secrets in text that came from outside (Tenable error bodies).
+/// Removes known secrets from text that came from outside (Tenable's answers), in every form a
+/// server could echo them, and tells when text still quotes one.
+///
+/// A hostile or careless server can quote a submitted password in its error message in many
+/// forms (issue 10, row 1): plain, JSON-escaped, URL-encoded, base64 of the whole request body
+/// (so at any alignment), or cut short. Each secret is therefore kept as a set of forms, and:
+/// - [`Redactor::redact`] replaces every form, and every run of [`FRAGMENT`] or more characters
+///   shared with a form, by `[REDACTED]`;
+/// - [`Redactor::quotes_secret`] decodes the text the ways a server could have encoded it
+///   (JSON escapes, percent-encoding, base64 runs, one level nested) and says whether any
+///   fragment of a secret is still there. The caller then withholds the text whole.
 #[derive(Default, Clone)]
 pub struct Redactor {
-    secrets: Vec<Secret>,
+    /// Each secret's plain value and its encoded forms, longest first after `add`.
+    forms: Vec<Zeroizing<Vec<u8>>>,
+    /// The plain values alone, for the decode check.
+    plain: Vec<Zeroizing<Vec<u8>>>,
 }
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} secrets)", self.secrets.len())
+        write!(f, "Redactor({} secrets)", self.plain.len())
     }
 }
 
 /// What a redacted secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
+/// Shortest shared run, in bytes, that counts as a fragment of a secret. Long enough that
+/// ordinary words in an error message do not trip it, short enough that a password cut
+/// short by a server (or by our own field cap) is still caught.
+pub const FRAGMENT: usize = 8;
+
+/// Values shorter than this are not redacted: redacting every `a` in a message would destroy
+/// it and protect nothing.
+const SHORTEST: usize = 4;
+
 impl Redactor {
-    /// Adds a secret to redact. Values shorter than 4 characters are skipped: redacting
-    /// every `a` in a message would destroy it and protect nothing.
+    /// Adds a secret to redact, with its encoded forms.
     pub fn add(&mut self, secret: &Secret) {
-        if secret.expose().chars().count() >= 4 {
-            self.secrets.push(secret.clone());
-        }
+        self.add_text(secret.expose());
     }
 
-    /// Returns `text` with every occurrence of a known secret replaced by `[REDACTED]`.
-    /// Longer secrets go first so that a secret containing another is removed whole.
+    /// Adds a secret given as text (e.g. the whole gateway line, which is not a `Secret`).
+    pub fn add_text(&mut self, value: &str) {
+        let value = value.trim();
+        if value.len() < SHORTEST || self.plain.iter().any(|p| p.as_slice() == value.as_bytes()) {
+            return;
+        }
+        self.plain.push(Zeroizing::new(value.as_bytes().to_vec()));
+        for form in encoded_forms(value) {
+            if !self.forms.iter().any(|f| **f == *form) {
+                self.forms.push(form);
+            }
+        }
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    }
+
+    /// True when no secret is known.
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty()
+    }
+
+    /// Returns `text` with every form of every secret, and every fragment of [`FRAGMENT`] or
+    /// more bytes shared with one, replaced by `[REDACTED]`.
     pub fn redact(&self, text: &str) -> String {
-        let mut sorted: Vec<&Secret> = self.secrets.iter().collect();
-        sorted.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
-        let mut out = text.to_owned();
-        for secret in sorted {
-            if out.contains(secret.expose()) {
-                out = out.replace(secret.expose(), REDACTED);
+        if self.forms.is_empty() || text.is_empty() {
+            return text.to_owned();
+        }
+        let bytes = text.as_bytes();
+        let mut hidden = vec![false; bytes.len()];
+        for form in &self.forms {
+            if form.len() < FRAGMENT {
+                // A short secret is hidden where it appears whole.
+                mark_all(bytes, form, &mut hidden);
+            } else {
+                for window in form.windows(FRAGMENT) {
+                    mark_all(bytes, window, &mut hidden);
+                }
+            }
+        }
+        if !hidden.contains(&true) {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut in_run = false;
+        for (i, c) in text.char_indices() {
+            if hidden[i..i + c.len_utf8()].contains(&true) {
+                if !in_run {
+                    out.push_str(REDACTED);
+                    in_run = true;
+                }
+            } else {
+                in_run = false;
+                out.push(c);
             }
         }
         out
     }
+
+    /// Whether `text`, decoded as a server might have encoded it, still holds a fragment of a
+    /// secret. Checks the text as it is, JSON-unescaped, percent-decoded, and every base64
+    /// run decoded (at each of the four offsets), and the same once more inside each decoding.
+    pub fn quotes_secret(&self, text: &str) -> bool {
+        !self.plain.is_empty() && self.holds_fragment(text.as_bytes(), 2)
+    }
+
+    fn holds_fragment(&self, bytes: &[u8], depth: u8) -> bool {
+        let direct = |b: &[u8]| {
+            self.plain.iter().any(|secret| {
+                if secret.len() < FRAGMENT {
+                    contains(b, secret)
+                } else {
+                    secret.windows(FRAGMENT).any(|w| contains(b, w))
+                }
+            })
+        };
+        if direct(bytes) {
+            return true;
+        }
+        if depth == 0 {
+            return false;
+        }
+        let decodings = [json_unescape(bytes), percent_decode(bytes)];
+        if decodings
+            .iter()
+            .flatten()
+            .any(|d| self.holds_fragment(d, depth - 1))
+        {
+            return true;
+        }
+        base64_runs(bytes).any(|decoded| self.holds_fragment(&decoded, depth - 1))
+    }
+}
+
+/// The forms a server could echo `value` in: plain; JSON-escaped (serde's way, and with
+/// non-ASCII and `/` escaped too); percent-encoded (upper- and lower-case hex, and the form
+/// encoding with `+`); and the alignment-independent core of its base64 at each of the three
+/// byte offsets it can start at.
+fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
+    let mut forms: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    let mut push = |s: Vec<u8>| {
+        if s.len() >= SHORTEST {
+            forms.push(Zeroizing::new(s));
+        }
+    };
+    push(value.as_bytes().to_vec());
+    if let Ok(json) = serde_json::to_string(value) {
+        let inner = json[1..json.len() - 1].to_owned();
+        push(inner.replace('/', "\\/").into_bytes());
+        push(inner.into_bytes());
+    }
+    for upper_hex in [false, true] {
+        let mut ascii_json = String::new();
+        for c in value.chars() {
+            match c {
+                '"' => ascii_json.push_str("\\\""),
+                '\\' => ascii_json.push_str("\\\\"),
+                c if c.is_ascii() && !c.is_ascii_control() => ascii_json.push(c),
+                c => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        if upper_hex {
+                            ascii_json.push_str(&format!("\\u{unit:04X}"));
+                        } else {
+                            ascii_json.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                }
+            }
+        }
+        push(ascii_json.into_bytes());
+    }
+    let mut upper = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            upper.push(b as char);
+        } else {
+            upper.push_str(&format!("%{b:02X}"));
+        }
+    }
+    push(upper.to_ascii_lowercase().into_bytes());
+    push(
+        url::form_urlencoded::byte_serialize(value.as_bytes())
+            .collect::<String>()
+            .into_bytes(),
+    );
+    push(upper.into_bytes());
+    for offset in 0..3usize {
+        let mut data = vec![0u8; offset];
+        data.extend_from_slice(value.as_bytes());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+        // Characters that depend only on the value's bits: skip those mixing in the prefix
+        // and those mixing in the padding bits at the end.
+        let first = (8 * offset).div_ceil(6);
+        let last = (8 * data.len()) / 6; // exclusive
+        if last > first {
+            push(encoded.as_bytes()[first..last].to_vec());
+        }
+    }
+    forms
+}
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+fn mark_all(haystack: &[u8], needle: &[u8], hidden: &mut [bool]) {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return;
+    }
+    for start in 0..=haystack.len() - needle.len() {
+        if &haystack[start..start + needle.len()] == needle {
+            hidden[start..start + needle.len()].fill(true);
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && needle.len() <= haystack.len()
+        && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Undoes JSON string escapes (`\"`, `\\`, `\/`, `\n`, `\uXXXX` with surrogate pairs);
+/// `None` when the text has none.
+fn json_unescape(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.contains(&b'\\') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex4 = |at: usize| -> Option<u16> {
+        let digits = bytes.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    while i < bytes.len() {
+        if bytes[i] != b'\\' || i + 1 >= bytes.len() {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let escaped = bytes[i + 1];
+        i += 2;
+        let simple = match escaped {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'u' => None,
+            other => Some(other),
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            continue;
+        }
+        let Some(unit) = hex4(i) else {
+            out.extend_from_slice(b"\\u");
+            continue;
+        };
+        i += 4;
+        let mut units = vec![unit];
+        if (0xD800..0xDC00).contains(&unit) && bytes.get(i..i + 2) == Some(b"\\u") {
+            if let Some(low) = hex4(i + 2) {
+                units.push(low);
+                i += 6;
+            }
+        }
+        out.extend_from_slice(String::from_utf16_lossy(&units).as_bytes());
+    }
+    Some(out)
+}
+
+/// Undoes percent-encoding and the form encoding's `+`; `None` when the text has neither.
+fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.contains(&b'%') && !bytes.contains(&b'+') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Every run of 12 or more base64 characters, decoded from each of its first four offsets
+/// (the run may be glued to other letters), trailing partial groups dropped.
+fn base64_runs(bytes: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let is_b64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, b) in bytes
+        .iter()
+        .enumerate()
+        .chain(std::iter::once((bytes.len(), &b' ')))
+    {
+        match (is_b64(b) && i < bytes.len(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if i - s >= 12 {
+                    runs.push(&bytes[s..i]);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    runs.into_iter().flat_map(|run| {
+        (0..4).filter_map(move |offset| {
+            let body = &run[offset..];
+            let whole = body.len() / 4 * 4;
+            let normal: Vec<u8> = body[..whole]
+                .iter()
+                .map(|b| match b {
+                    b'-' => b'+',
+                    b'_' => b'/',
+                    b => *b,
+                })
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(normal)
+                .ok()
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    /// A password with every character that encodings treat differently.
+    const HARD: &str = "Kp\"7\\mZ/é%+q9!x&=Ab";
+
+    fn redactor() -> Redactor {
+        let mut r = Redactor::default();
+        r.add(&Secret::from(HARD));
+        r.add(&Secret::from("abcd"));
+        r.add(&Secret::from("xy"));
+        r
+    }
+
+    fn assert_hidden(text: &str) {
+        let r = redactor();
+        let out = r.redact(text);
+        assert!(out.contains(REDACTED), "nothing redacted in {out:?}");
+        assert!(!r.quotes_secret(&out), "still quotes the secret: {out:?}");
+    }
 
     #[test]
     fn debug_never_shows_the_value() {
         let secret = Secret::from("hunter2-very-secret");
         assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
         assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
+        assert_eq!(format!("{:?}", redactor()), "Redactor(2 secrets)");
     }
 
     #[test]
-    fn redactor_replaces_every_occurrence_longest_first() {
-        let mut r = Redactor::default();
-        r.add(&Secret::from("abcd"));
-        r.add(&Secret::from("abcdefgh"));
-        r.add(&Secret::from("xy"));
-        assert_eq!(
-            r.redact("bad abcdefgh and abcd, xy stays"),
-            "bad [REDACTED] and [REDACTED], xy stays"
-        );
+    fn short_secrets_whole_and_tiny_ones_not_at_all() {
+        let r = redactor();
+        assert_eq!(r.redact("bad abcd, xy stays"), "bad [REDACTED], xy stays");
+    }
+
+    #[test]
+    fn plain_json_escaped_and_ascii_escaped_forms() {
+        assert_hidden(&format!("password {HARD} is too weak"));
+        let json = serde_json::to_string(HARD).unwrap();
+        assert_hidden(&format!("password {json} is too weak"));
+        assert_hidden("password Kp\\\"7\\\\mZ\\/\\u00e9%+q9!x&=Ab is too weak");
+        assert_hidden("password Kp\\\"7\\\\mZ/\\u00E9%+q9!x&=Ab is too weak");
+    }
+
+    #[test]
+    fn url_encoded_forms() {
+        let form: String = url::form_urlencoded::byte_serialize(HARD.as_bytes()).collect();
+        assert_hidden(&format!("bad password={form}"));
+        assert_hidden("bad password=Kp%227%5CmZ%2F%C3%A9%25%2Bq9%21x%26%3DAb");
+        assert_hidden("bad password=Kp%227%5cmZ%2f%c3%a9%25%2bq9%21x%26%3dAb");
+    }
+
+    #[test]
+    fn base64_at_every_alignment() {
+        for prefix in ["", "a", "ab", "abc", "{\"password\":\""] {
+            let encoded = STANDARD.encode(format!("{prefix}{HARD}\"}}"));
+            assert_hidden(&format!("echo: {encoded}"));
+        }
+    }
+
+    #[test]
+    fn fragments_cut_short() {
+        assert_hidden(&format!("password {}… is too weak", &HARD[..10]));
+        let r = redactor();
+        assert_eq!(r.redact("password is too short"), "password is too short");
+        assert!(!r.quotes_secret("password is too short"));
+    }
+
+    #[test]
+    fn decoding_finds_what_forms_missed() {
+        let r = redactor();
+        // HTML-ish mixed escapes are not among the forms, but percent-decoding of a
+        // lower-case encoding of the JSON form is found.
+        let weird = "Kp%5C%227%5C%5CmZ%2F%C3%A9%25%2Bq9%21x";
+        assert!(r.quotes_secret(weird));
+        assert!(!r.quotes_secret("nothing here at all, 1234567890"));
     }
 }

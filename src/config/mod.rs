@@ -306,6 +306,10 @@ pub struct Settings {
     pub key_source: String,
     /// What to change.
     pub target: Target,
+    /// Whether the target was set (`tenable_target`, `TENABLE_TARGET`, `--target`, or the
+    /// file). When it was not, a rotation refuses a name that is both a user and a managed
+    /// credential, rather than guess which the admin meant (issue 11, item 4).
+    pub target_explicit: bool,
     /// Log in with the new password after changing a user's.
     pub verify_login: bool,
     /// Timeouts, trust and retries.
@@ -754,6 +758,7 @@ fn build(
         keys,
         key_source,
         target,
+        target_explicit: o.target.is_some(),
         verify_login,
         transport,
     })

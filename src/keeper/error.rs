@@ -10,6 +10,14 @@ pub enum KeeperError {
         "could not read standard input ({0}); run this program as a Keeper PAM script, which pipes the payload to it"
     )]
     Read(std::io::ErrorKind),
+    /// No complete line arrived on stdin before the deadline.
+    #[error(
+        "no complete line arrived on standard input within {seconds} s (TENABLE_ROTATE_TIMEOUT); the Keeper Gateway pipes one base64 line and a line break"
+    )]
+    StdinTimeout {
+        /// The deadline in seconds.
+        seconds: u64,
+    },
     /// Stdin held nothing but white space.
     #[error(
         "standard input is empty; expected the one base64 line the Keeper Gateway pipes to a PAM script"
@@ -119,10 +127,12 @@ pub enum KeeperError {
 
 /// Quotes and joins record titles for a message; `(none)` when there are none.
 pub(crate) fn list_titles<'a>(titles: impl Iterator<Item = &'a str>) -> String {
-    let quoted: Vec<String> = titles.map(|t| format!("'{t}'")).collect();
+    let quoted: Vec<String> = titles
+        .map(|t| format!("'{}'", crate::untrusted::field(t)))
+        .collect();
     if quoted.is_empty() {
         "none attached".to_owned()
     } else {
-        quoted.join(", ")
+        crate::untrusted::list(quoted, 10)
     }
 }

@@ -1,7 +1,8 @@
 //! Reads the gateway's stdin line into a [`Payload`], without ever holding a secret in a
 //! type that can print it.
 //!
-//! The path is: read stdin once, bounded by [`MAX_PAYLOAD_BYTES`], into a wiped buffer; trim;
+//! The path is: read stdin's first line, bounded by [`MAX_PAYLOAD_BYTES`], into a wiped
+//! buffer (Keeper sends one line; a pipe held open after it must not keep us waiting); trim;
 //! base64-decode (standard alphabet, padding optional, line breaks ignored) into a wiped
 //! buffer; walk the JSON with our own visitors. We do not go through `serde_json::Value`:
 //! its strings are not wiped, and serde's error messages quote the offending value, which
@@ -50,15 +51,28 @@ pub struct Payload {
     pub records: Vec<Record>,
 }
 
-/// Reads stdin (or any reader) once, bounded, and parses it.
+/// Reads the first line of stdin (or any reader), bounded, and parses it.
 pub fn read_payload(input: impl Read) -> Result<Payload, KeeperError> {
+    parse_payload(&read_line(input)?)
+}
+
+/// Reads the gateway's line: up to the first line break that follows some text, or the end
+/// of input, at most [`MAX_PAYLOAD_BYTES`], into a buffer that is wiped on drop.
+pub fn read_line(input: impl Read) -> Result<Zeroizing<Vec<u8>>, KeeperError> {
     let raw = read_bounded(input, MAX_PAYLOAD_BYTES).map_err(|e| KeeperError::Read(e.kind()))?;
     if raw.len() > MAX_PAYLOAD_BYTES {
         return Err(KeeperError::TooLarge {
             limit: MAX_PAYLOAD_BYTES,
         });
     }
-    parse_payload(&raw)
+    Ok(raw)
+}
+
+/// Where the first line that holds some text ends (just after its line break), if it has.
+fn end_of_first_line(bytes: &[u8]) -> Option<usize> {
+    let text_at = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let newline = bytes[text_at..].iter().position(|&b| b == b'\n')?;
+    Some(text_at + newline + 1)
 }
 
 /// Reads at most `limit + 1` bytes into a buffer that is wiped on drop.
@@ -84,7 +98,13 @@ fn read_bounded(input: impl Read, limit: usize) -> std::io::Result<Zeroizing<Vec
                 buf.truncate(filled);
                 return Ok(buf);
             }
-            Ok(n) => buf.truncate(filled + n),
+            Ok(n) => {
+                buf.truncate(filled + n);
+                if let Some(end) = end_of_first_line(&buf) {
+                    buf.truncate(end);
+                    return Ok(buf);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(filled),
             Err(e) => return Err(e),
         }
@@ -569,11 +589,28 @@ mod tests {
             MAX_PAYLOAD_BYTES,
             MAX_PAYLOAD_BYTES + 5,
         ] {
-            let input: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let input: Vec<u8> = (0..size).map(|i| b'A' + (i % 26) as u8).collect();
             let read = read_bounded(&input[..], MAX_PAYLOAD_BYTES).unwrap();
             let kept = size.min(MAX_PAYLOAD_BYTES + 1);
             assert_eq!(read.as_slice(), &input[..kept], "size {size}");
         }
+    }
+
+    #[test]
+    fn stops_after_the_first_line_without_waiting_for_the_end() {
+        /// Gives the line in two reads, then fails the test if read again: a gateway pipe
+        /// held open would block there.
+        struct HeldOpen(Vec<&'static [u8]>);
+        impl Read for HeldOpen {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                assert!(!self.0.is_empty(), "read past the first line");
+                let chunk = self.0.remove(0);
+                buf[..chunk.len()].copy_from_slice(chunk);
+                Ok(chunk.len())
+            }
+        }
+        let line = read_line(HeldOpen(vec![b"\n\r\n  eyJh", b"IjoxfQ==\r\nmore"])).unwrap();
+        assert_eq!(line.as_slice(), b"\n\r\n  eyJhIjoxfQ==\r\n");
     }
 
     #[test]

@@ -56,6 +56,20 @@ impl Record {
         }
     }
 
+    /// The values of fields whose name says they hold a secret (`password`, `secret`, `key`,
+    /// `token`, `passphrase`, in any case): these are redacted from everything printed.
+    /// Other text fields are not, since they hold names that messages must show.
+    pub fn secret_values(&self) -> impl Iterator<Item = &crate::secret::Secret> {
+        const SECRET_WORDS: [&str; 5] = ["password", "secret", "key", "token", "passphrase"];
+        self.fields.iter().filter_map(|(k, v)| {
+            let lower = k.to_ascii_lowercase();
+            match v {
+                FieldValue::Text(s) if SECRET_WORDS.iter().any(|w| lower.contains(w)) => Some(s),
+                _ => None,
+            }
+        })
+    }
+
     /// The names of all fields, in the order sent.
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|(k, _)| k.as_str())

@@ -1,27 +1,58 @@
-//! Rotation failures, each saying where the Tenable password stands and whether a re-run is
-//! safe (style rule 6: what happened; what to do; the password's state).
+//! Rotation failures, each saying where the Tenable password stands and what to do (style
+//! rule 6: what happened; what to do; the password's state).
+//!
+//! The state is never guessed (issue 10, rule 1). "Not changed" is said only when it was
+//! proven: nothing that changes a password was sent, Tenable refused the change, or a login
+//! with the old password succeeded after an unclear answer. Everything else after a change
+//! was sent is "unknown", with its own exit code (7), so Keeper's rollback setting can be
+//! chosen knowing the difference.
 
 use std::fmt;
 
 use crate::tenable::TenableError;
 
-/// Where the Tenable password stands after a failure.
+/// Where the Tenable password stands after a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordState {
-    /// Nothing was changed; re-running is safe.
+    /// Tenable holds the new password: its answer said so, or a login proved it.
+    Changed,
+    /// Tenable already held the new password (a re-run), proven by a login.
+    InSync,
+    /// Tenable holds what it held before, proven as the module doc says.
     NotChanged,
-    /// A change may or may not have landed.
+    /// A change was sent and nothing proved whether it landed.
     Unknown,
-    /// Some credentials were changed and others not.
+    /// Several credentials: some changed, one failed.
     Partial,
+}
+
+impl PasswordState {
+    /// Stable name for JSON output (`password_state`).
+    pub fn id(self) -> &'static str {
+        match self {
+            PasswordState::Changed => "changed",
+            PasswordState::InSync => "in-sync",
+            PasswordState::NotChanged => "not-changed",
+            PasswordState::Unknown => "unknown",
+            PasswordState::Partial => "partial",
+        }
+    }
 }
 
 impl fmt::Display for PasswordState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            PasswordState::NotChanged => "the Tenable password was not changed; re-running is safe",
-            PasswordState::Unknown => "whether the Tenable password changed is unknown; check it in Tenable before re-running",
-            PasswordState::Partial => "re-running is safe: credentials already changed are set to the same password again",
+            PasswordState::Changed => "the Tenable password was changed",
+            PasswordState::InSync => "the Tenable password already was the new one",
+            PasswordState::NotChanged => {
+                "the Tenable password was not changed; re-running is safe"
+            }
+            PasswordState::Unknown => {
+                "the Tenable password state is UNKNOWN: the change was sent and nothing proved whether it landed; before Keeper rolls back, check it in Tenable (for a user, log in with the new password from the vault); re-running is safe, it proves the state before reporting"
+            }
+            PasswordState::Partial => {
+                "re-running is safe: credentials already changed are set to the same password again"
+            }
         })
     }
 }
@@ -35,32 +66,53 @@ pub enum RotateError {
     Tenable {
         /// What Tenable said, or the network failure.
         source: TenableError,
-        /// Where the password stands.
+        /// Where the password stands: `NotChanged` or `Unknown`.
         state: PasswordState,
     },
-    /// The change was sent, the answer was lost, and the new password does not log in.
+    /// The change was sent, its answer proved nothing, and a login with the OLD password
+    /// then succeeded: the change did not land.
     #[error(
-        "{source}; the new password does not log in, so the change did not land; the Tenable password was not changed; re-running is safe"
+        "{source}; a login with the old password still works, so the change did not land; {}",
+        PasswordState::NotChanged
     )]
     NotApplied {
-        /// The lost answer.
+        /// The unclear answer.
         source: TenableError,
     },
     /// The change was acknowledged but the new password does not log in.
     #[error(
-        "Tenable accepted the new password for {target} but it does not log in (tenable_verify = login); check the account in Tenable (locked, disabled, or single sign-on only)"
+        "Tenable accepted the new password for {target} but it does not log in (tenable_verify = login): the account may be locked, disabled or single sign-on only; {}",
+        PasswordState::Unknown
     )]
     VerifyFailed {
         /// What was changed.
         target: String,
     },
     /// Some credentials changed before one failed.
-    #[error("changed {done} before {source}; {}", PasswordState::Partial)]
+    #[error(
+        "changed {done} before {source}; that one's state: {state}; {}",
+        PasswordState::Partial
+    )]
     Partial {
         /// The credentials already changed, quoted.
         done: String,
         /// The failure.
         source: TenableError,
+        /// The failed credential's state: `NotChanged` or `Unknown`.
+        state: PasswordState,
+    },
+    /// No target was set and the name is a managed credential too: refuse to guess.
+    #[error(
+        "no tenable_target is set and '{name}' is {what} in {platform}; a record set up for Keeper's credential sample rotates a credential, for its user sample a user: set tenable_target = user or tenable_target = credential (or attach the drop-in for that sample); {}",
+        PasswordState::NotChanged
+    )]
+    TargetUnclear {
+        /// The name.
+        name: String,
+        /// What the name is, e.g. "a user and a managed credential".
+        what: &'static str,
+        /// The platform.
+        platform: crate::tenable::Platform,
     },
 }
 
@@ -70,6 +122,18 @@ impl RotateError {
         RotateError::Tenable {
             source,
             state: PasswordState::NotChanged,
+        }
+    }
+
+    /// Where the password stands after this failure.
+    pub fn state(&self) -> PasswordState {
+        match self {
+            RotateError::Tenable { state, .. } => *state,
+            RotateError::NotApplied { .. } | RotateError::TargetUnclear { .. } => {
+                PasswordState::NotChanged
+            }
+            RotateError::VerifyFailed { .. } => PasswordState::Unknown,
+            RotateError::Partial { .. } => PasswordState::Partial,
         }
     }
 }

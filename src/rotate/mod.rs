@@ -1,15 +1,21 @@
-//! One rotation: plan, apply, confirm. This is where the Keeper side and the Tenable side meet.
+//! One rotation: plan, apply, prove. This is where the Keeper side and the Tenable side meet.
 //!
 //! [`run`] connects to the platform, finds what to change, and (unless it is only a check)
-//! changes it. What it guarantees:
-//! - A user password change is sent at most once. If its answer is lost (timeout, reset, a
-//!   502/504 from a proxy), the new password is tried with one login: if it logs in the
-//!   rotation is done, otherwise the change did not land and re-running is safe.
+//! changes it. Every run ends in one [`PasswordState`], and only a proven one (issue 10):
+//! - A 2xx answer to the change proves "changed". A refusal Tenable chose to send (a 4xx
+//!   other than 408/429, an SC error code) proves "not changed".
+//! - Anything else after the change was sent (a lost answer, a TLS break, 408, 429, 5xx) is
+//!   unclear. For a user, one login with the new password proves "changed"; failing that,
+//!   one login with the old password proves "not changed"; failing both, the state is
+//!   "unknown" (exit 7). A failed login proves nothing: SSO, MFA or a lockout refuse both.
+//! - A change is sent at most once per object. The one exception: after a 429 or 503 whose
+//!   change a login with the old password proved did not land, it is sent once more.
 //! - Keeper may run us again after a failure ("Re-run On Post Rotation Fail"). If Tenable
 //!   rejects the change, one login with the new password tells whether a previous run already
 //!   set it; then the outcome is "already in sync" and the exit status 0.
-//! - Credentials hold no password history, so setting one again is harmless and its update
-//!   is retried like a read.
+//! - Credentials cannot be read back (Tenable masks them), so an unclear answer on one is
+//!   "unknown"; setting one again is harmless, so re-running is safe.
+//! - With no target set, a name that is also a managed credential is refused, not guessed.
 //!
 //! What it does not do: roll back. Keeper owns the vault side; a failure here leaves the
 //! Tenable password as the message says, and Keeper's rollback settings decide the rest.
@@ -25,7 +31,7 @@ use crate::secret::{Redactor, Secret};
 use crate::tenable::{
     Credential, CredentialMatch, Platform, ScClient, ScUser, TenableError, VmClient, VmUser,
 };
-use crate::transport::{Delivery, TransportError};
+use crate::untrusted;
 
 /// Whether to change anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +70,8 @@ impl Passwords {
 /// What happened to one user or credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemResult {
+    /// The change's answer was unclear, and a login with the new password proved it landed.
+    ChangedProvedByLogin,
     /// The password was changed.
     Changed,
     /// The password already was the new one (a re-run).
@@ -79,6 +87,7 @@ impl ItemResult {
     pub fn id(self) -> &'static str {
         match self {
             ItemResult::Changed => "changed",
+            ItemResult::ChangedProvedByLogin => "changed-proved-by-login",
             ItemResult::AlreadyInSync => "already-in-sync",
             ItemResult::WouldChange => "would-change",
             ItemResult::SkippedNoPassword => "skipped-no-password-field",
@@ -118,6 +127,8 @@ pub struct Report {
     pub items: Vec<Item>,
     /// Tenable request ids of the changes.
     pub request_ids: Vec<String>,
+    /// Where the password stands.
+    pub state: PasswordState,
     /// Wall time.
     pub duration: Duration,
 }
@@ -126,12 +137,16 @@ impl Report {
     /// The one-line summary printed on success.
     pub fn summary(&self) -> String {
         let what = |i: &Item| match i.kind {
-            "user" => format!("user '{}' (id {})", i.name, i.id),
+            "user" => format!(
+                "user '{}' (id {})",
+                untrusted::field(&i.name),
+                untrusted::field(&i.id)
+            ),
             _ => format!(
                 "credential '{}' ({}, {})",
-                i.name,
-                i.credential_type.as_deref().unwrap_or("?"),
-                i.id
+                untrusted::field(&i.name),
+                untrusted::field(i.credential_type.as_deref().unwrap_or("?")),
+                untrusted::field(&i.id)
             ),
         };
         let group = |r: ItemResult| {
@@ -145,6 +160,10 @@ impl Report {
         let mut parts = Vec::new();
         for (result, verb) in [
             (ItemResult::Changed, "changed the password of"),
+            (
+                ItemResult::ChangedProvedByLogin,
+                "changed the password (Tenable's answer was unclear; a login with the new password proved it) of",
+            ),
             (ItemResult::AlreadyInSync, "already in sync:"),
             (
                 ItemResult::WouldChange,
@@ -202,8 +221,22 @@ pub fn run(settings: &Settings, passwords: &Passwords, mode: Mode) -> Result<Rep
         mode,
         items: Vec::new(),
         request_ids: Vec::new(),
+        state: PasswordState::NotChanged,
         duration: Duration::ZERO,
     };
+    if let (Target::User(name), false) = (&settings.target, settings.target_explicit) {
+        let is_credential = match &client {
+            Client::Vm(vm) => vm.has_credential_named(name),
+            Client::Sc(sc) => sc.has_credential_named(name),
+        };
+        if is_credential {
+            return Err(RotateError::TargetUnclear {
+                name: untrusted::field(name),
+                what: "the name of a managed credential",
+                platform: settings.platform,
+            });
+        }
+    }
     match &settings.target {
         Target::User(username) => rotate_user(
             &client,
@@ -217,8 +250,30 @@ pub fn run(settings: &Settings, passwords: &Passwords, mode: Mode) -> Result<Rep
             rotate_credentials(&client, selection, &passwords.new, mode, &mut report)?
         }
     }
+    report.state = if mode == Mode::Check {
+        PasswordState::NotChanged
+    } else if report.items.iter().all(|i| {
+        matches!(
+            i.result,
+            ItemResult::AlreadyInSync | ItemResult::SkippedNoPassword
+        )
+    }) {
+        PasswordState::InSync
+    } else {
+        PasswordState::Changed
+    };
     report.duration = started.elapsed();
     Ok(report)
+}
+
+/// What the logins after an unclear answer proved.
+enum Proof {
+    /// The new password logs in: the change landed.
+    NewLogsIn,
+    /// The new one does not, the old one does: the change did not land.
+    OldLogsIn,
+    /// Neither logged in (or a login failed): nothing is proven.
+    Nothing,
 }
 
 /// A user found on one platform, with the client that found it.
@@ -275,8 +330,6 @@ fn rotate_user(
         }
     };
     let (id, found_name) = found.id_and_name();
-    let logs_in = |password: &Secret| found.logs_in(password);
-    let change = || found.change(passwords);
     let mut item = Item {
         kind: "user",
         name: found_name.clone(),
@@ -288,64 +341,79 @@ fn rotate_user(
         report.items.push(item);
         return Ok(());
     }
-    item.result = match change() {
-        Ok(request_id) => {
-            report.request_ids.extend(request_id);
-            if verify
-                && !logs_in(&passwords.new).map_err(|e| RotateError::Tenable {
-                    source: e,
-                    state: PasswordState::Unknown,
-                })?
-            {
-                return Err(RotateError::VerifyFailed {
-                    target: format!("user '{found_name}'"),
-                });
-            }
-            ItemResult::Changed
-        }
-        // Rejected: perhaps an earlier run already set it (wrong current password, or "cannot
-        // reuse"). One login with the new password tells.
-        Err(rejected @ TenableError::Rejected { .. }) => match logs_in(&passwords.new) {
-            Ok(true) => ItemResult::AlreadyInSync,
-            _ => {
-                return Err(RotateError::Tenable {
-                    source: rejected,
-                    state: PasswordState::NotChanged,
-                });
-            }
-        },
-        // The answer was lost: the change may have landed. Never resend; look instead.
-        Err(lost) if is_lost_answer(&lost) => match logs_in(&passwords.new) {
-            Ok(true) => ItemResult::Changed,
-            Ok(false) => return Err(RotateError::NotApplied { source: lost }),
-            Err(_) => {
-                return Err(RotateError::Tenable {
-                    source: lost,
-                    state: PasswordState::Unknown,
-                });
-            }
-        },
-        Err(other) => {
-            return Err(RotateError::Tenable {
-                source: other,
-                state: PasswordState::NotChanged,
-            });
-        }
-    };
+    item.result = change_user(&found, passwords, verify, &found_name, report)?;
     report.items.push(item);
     Ok(())
 }
 
-/// True when a password change was sent and no usable answer came back: a lost connection,
-/// a timeout, or a gateway error (502/504) from something in front of Tenable.
-fn is_lost_answer(error: &TenableError) -> bool {
-    match error {
-        TenableError::Transport(t) => {
-            t.delivery() == Delivery::Unknown && !matches!(t, TransportError::Deadline { .. })
+/// Sends the change (at most twice, the second only after a proven non-landing of a 429 or
+/// 503) and proves the outcome, as the module doc says.
+fn change_user(
+    found: &FoundUser<'_>,
+    passwords: &Passwords,
+    verify: bool,
+    name: &str,
+    report: &mut Report,
+) -> Result<ItemResult, RotateError> {
+    let mut sends = 0;
+    loop {
+        sends += 1;
+        match found.change(passwords) {
+            Ok(request_id) => {
+                report.request_ids.extend(request_id);
+                if verify && !matches!(found.logs_in(&passwords.new), Ok(true)) {
+                    return Err(RotateError::VerifyFailed {
+                        target: format!("user '{}'", untrusted::field(name)),
+                    });
+                }
+                return Ok(ItemResult::Changed);
+            }
+            // Rejected: perhaps an earlier run already set it (wrong current password, or
+            // "cannot reuse"). One login with the new password tells.
+            Err(rejected @ TenableError::Rejected { .. }) => {
+                return match found.logs_in(&passwords.new) {
+                    Ok(true) => Ok(ItemResult::AlreadyInSync),
+                    _ => Err(RotateError::Tenable {
+                        source: rejected,
+                        state: PasswordState::NotChanged,
+                    }),
+                };
+            }
+            Err(refused) if refused.proves_not_applied() => {
+                return Err(RotateError::Tenable {
+                    source: refused,
+                    state: PasswordState::NotChanged,
+                });
+            }
+            // Unclear: the change may have landed. Never resend blindly; prove instead.
+            Err(unclear) => match prove(found, passwords) {
+                Proof::NewLogsIn => return Ok(ItemResult::ChangedProvedByLogin),
+                Proof::OldLogsIn if unclear.is_not_now() && sends == 1 => continue,
+                Proof::OldLogsIn => return Err(RotateError::NotApplied { source: unclear }),
+                Proof::Nothing => {
+                    return Err(RotateError::Tenable {
+                        source: unclear,
+                        state: PasswordState::Unknown,
+                    });
+                }
+            },
         }
-        TenableError::Unexpected { status, .. } => status == "HTTP 502" || status == "HTTP 504",
-        _ => false,
     }
+}
+
+/// After an unclear answer: one login with the new password, then (if there is an old one
+/// that differs) one with the old. At most two failed logins count towards Tenable's lockout
+/// of five, and only on this unusual path.
+fn prove(found: &FoundUser<'_>, passwords: &Passwords) -> Proof {
+    if let Ok(true) = found.logs_in(&passwords.new) {
+        return Proof::NewLogsIn;
+    }
+    if !passwords.old.is_empty() && passwords.old.expose() != passwords.new.expose() {
+        if let Ok(true) = found.logs_in(&passwords.old) {
+            return Proof::OldLogsIn;
+        }
+    }
+    Proof::Nothing
 }
 
 fn rotate_credentials(
@@ -360,7 +428,13 @@ fn rotate_credentials(
         Client::Sc(sc) => (Platform::Sc, sc.find_credentials(selection)),
     };
     let found = found.map_err(RotateError::before_change)?;
-    let label = |c: &Credential| format!("'{}' ({})", c.name, c.id);
+    let label = |c: &Credential| {
+        format!(
+            "'{}' ({})",
+            untrusted::field(&c.name),
+            untrusted::field(&c.id)
+        )
+    };
     match (selection, found.as_slice()) {
         (CredentialMatch::Name(name), []) | (CredentialMatch::Username(name), []) => {
             let hint = match selection {
@@ -374,7 +448,7 @@ fn rotate_credentials(
             return Err(RotateError::before_change(TenableError::NotFound {
                 platform,
                 kind: "credential",
-                name: name.clone(),
+                name: untrusted::field(name),
                 hint,
             }));
         }
@@ -382,8 +456,8 @@ fn rotate_credentials(
             return Err(RotateError::before_change(TenableError::Ambiguous {
                 platform,
                 kind: "credential",
-                name: name.clone(),
-                found: many.iter().map(label).collect::<Vec<_>>().join(", "),
+                name: untrusted::field(name),
+                found: untrusted::list(many.iter().map(label), 5),
                 hint: "rename them in Tenable so that the name is unique",
             }));
         }
@@ -419,18 +493,20 @@ fn rotate_credentials(
                     item.result = ItemResult::Changed;
                     done.push(label(credential));
                 }
-                Err(source) if done.is_empty() => {
-                    let state = if is_lost_answer(&source) {
-                        PasswordState::Unknown
-                    } else {
-                        PasswordState::NotChanged
-                    };
-                    return Err(RotateError::Tenable { source, state });
-                }
                 Err(source) => {
+                    // A credential cannot be read back, so an unclear answer stays unknown.
+                    let state = if source.proves_not_applied() {
+                        PasswordState::NotChanged
+                    } else {
+                        PasswordState::Unknown
+                    };
+                    if done.is_empty() {
+                        return Err(RotateError::Tenable { source, state });
+                    }
                     return Err(RotateError::Partial {
-                        done: done.join(", "),
+                        done: untrusted::list(done, 5),
                         source,
+                        state,
                     });
                 }
             }

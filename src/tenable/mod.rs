@@ -15,7 +15,10 @@ mod wire;
 use std::fmt;
 
 pub use credential::{Credential, CredentialMatch, password_key_for};
-pub use error::{TenableError, classify, error_message};
+pub use error::{
+    Asked, IdShape, SC_ERROR_CODES, ScMeaning, TenableError, classify, error_message, path_id,
+    sc_error_code,
+};
 pub use sc::{ScClient, ScUser};
 pub use vm::{VmClient, VmUser};
 

@@ -10,11 +10,12 @@ use serde_json::{Map, Value};
 use ureq::http::Method;
 
 use super::credential::{Credential, CredentialMatch};
-use super::error::{TenableError, classify};
+use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::wire::{self, Login, WireId};
 use super::{ApiKeys, Platform};
 use crate::secret::{Redactor, Secret};
-use crate::transport::{BaseUrl, Call, Reply, RequestKind, Transport, TransportConfig};
+use crate::transport::{BaseUrl, BodyLimits, Call, Reply, RequestKind, Transport, TransportConfig};
+use crate::untrusted;
 
 const PLATFORM: Platform = Platform::Sc;
 
@@ -94,10 +95,10 @@ impl ScClient {
         &self,
         reply: &Reply,
         operation: &'static str,
-        target: Option<&str>,
+        asked: Asked<'_>,
     ) -> Result<T, TenableError> {
         if !(200..300).contains(&reply.status) {
-            return Err(classify(PLATFORM, operation, reply, &self.redactor, target));
+            return Err(classify(PLATFORM, operation, reply, &self.redactor, asked));
         }
         let envelope: Envelope<T> = serde_json::from_slice(&reply.body)
             .map_err(|_| TenableError::unreadable(PLATFORM, operation, reply))?;
@@ -107,20 +108,8 @@ impl ScClient {
             .or_else(|| envelope.error_code.as_str().and_then(|s| s.parse().ok()))
             .unwrap_or(0);
         if code != 0 {
-            // pyTenable raises on a 2xx with an error code; so do we, as if it were a 403.
-            let as_error = Reply {
-                status: 403,
-                request_id: reply.request_id.clone(),
-                set_cookie: None,
-                body: reply.body.clone(),
-            };
-            return Err(classify(
-                PLATFORM,
-                operation,
-                &as_error,
-                &self.redactor,
-                target,
-            ));
+            // pyTenable raises on a 2xx with an error code; so do we, reading the code.
+            return Err(classify(PLATFORM, operation, reply, &self.redactor, asked));
         }
         envelope
             .response
@@ -138,10 +127,12 @@ impl ScClient {
             return Err(TenableError::KeysRefused {
                 platform: PLATFORM,
                 status: reply.status,
+                message: super::error::error_message(PLATFORM, &reply.body, &self.redactor),
                 request_id: reply.request_id,
             });
         }
-        let user: WireUser = self.read(&reply, "reading the API user", None)?;
+        let user: WireUser =
+            self.read(&reply, "reading the API user", Asked::Read { object: None })?;
         Ok(ScUser {
             id: user.id.0,
             username: user.username,
@@ -152,8 +143,8 @@ impl ScClient {
     pub fn find_user(&self, username: &str) -> Result<ScUser, TenableError> {
         let reply = self
             .transport
-            .send(&Call::get("/rest/user?fields=id,username"))?;
-        let list: UserList = self.read(&reply, "list users", None)?;
+            .send(&Call::get("/rest/user?fields=id,username").limits(BodyLimits::WHOLE_LIST))?;
+        let list: UserList = self.read(&reply, "list users", Asked::Read { object: None })?;
         let users = match list {
             UserList::Array(u) | UserList::Wrapped { users: u } => u,
         };
@@ -174,18 +165,23 @@ impl ScClient {
             [] => Err(TenableError::NotFound {
                 platform: PLATFORM,
                 kind: "user",
-                name: username.to_owned(),
+                name: untrusted::field(username),
                 hint: "; the PAM User's login must equal the Security Center username, and the API user must be able to manage that user",
             }),
             many => Err(TenableError::Ambiguous {
                 platform: PLATFORM,
                 kind: "user",
-                name: username.to_owned(),
-                found: many
-                    .iter()
-                    .map(|u| format!("'{}' (id {})", u.username, u.id))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                name: untrusted::field(username),
+                found: untrusted::list(
+                    many.iter().map(|u| {
+                        format!(
+                            "'{}' (id {})",
+                            untrusted::field(&u.username),
+                            untrusted::field(&u.id.0)
+                        )
+                    }),
+                    5,
+                ),
                 hint: "set the PAM User's login to the exact Security Center username",
             }),
         }
@@ -203,15 +199,22 @@ impl ScClient {
             password: new,
             current_password: current,
         });
-        let path = format!("/rest/user/{}", user.id);
+        let id = path_id(PLATFORM, "user", IdShape::Number, &user.id)?;
+        let path = format!("/rest/user/{id}");
         let reply = self.transport.send(&Call::with_body(
             Method::PATCH,
             &path,
             &body,
-            RequestKind::Once,
+            RequestKind::Change,
         ))?;
-        let target = format!("user '{}'", user.username);
-        let _: Value = self.read(&reply, "change the password", Some(&target))?;
+        let _: Value = self.read(
+            &reply,
+            "the password change",
+            Asked::Change {
+                kind: "user",
+                name: &user.username,
+            },
+        )?;
         Ok(reply.request_id)
     }
 
@@ -231,13 +234,13 @@ impl ScClient {
             password,
             release_session: Some(false),
         });
-        let mut call = Call::with_body(Method::POST, "/rest/token", &body, RequestKind::Once);
+        let mut call = Call::with_body(Method::POST, "/rest/token", &body, RequestKind::Login);
         call.authenticated = false;
         let reply = self.transport.send(&call)?;
         if matches!(reply.status, 400 | 401 | 403) {
             return Ok(false);
         }
-        let token: Token = match self.read(&reply, "log in", None) {
+        let token: Token = match self.read(&reply, "a login", Asked::Read { object: None }) {
             Ok(t) => t,
             Err(TenableError::Rejected { .. } | TenableError::Forbidden { .. }) => {
                 return Ok(false);
@@ -280,10 +283,10 @@ impl ScClient {
                 manageable: Vec<Map<String, Value>>,
             },
         }
-        let reply = self
-            .transport
-            .send(&Call::get("/rest/credential?fields=id,name,type"))?;
-        let list: List = self.read(&reply, "list credentials", None)?;
+        let reply = self.transport.send(
+            &Call::get("/rest/credential?fields=id,name,type").limits(BodyLimits::WHOLE_LIST),
+        )?;
+        let list: List = self.read(&reply, "list credentials", Asked::Read { object: None })?;
         let mut items = match list {
             List::Array(a) => a,
             List::Split {
@@ -308,10 +311,34 @@ impl ScClient {
                     continue;
                 }
             }
-            let reply = self
-                .transport
-                .send(&Call::get(&format!("/rest/credential/{}", id_of(&item))))?;
-            let details: Map<String, Value> = self.read(&reply, "read a credential", None)?;
+            let name = item
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let id = path_id(PLATFORM, "credential", IdShape::Number, &id_of(&item))?;
+            // SC returns only the fields asked for (recorded:
+            // test_credentials_details_success_for_fields), so ask for what is judged.
+            let reply = self.transport.send(&Call::get(&format!(
+                "/rest/credential/{id}?fields=id,name,type,typeFields"
+            )))?;
+            let details: Map<String, Value> = self.read(
+                &reply,
+                "read a credential",
+                Asked::Read {
+                    object: Some(("credential", &name)),
+                },
+            )?;
+            if !details.get("typeFields").is_some_and(Value::is_object) {
+                // Never judge "no password setting" from an absent key (issue 11, item 3).
+                return Err(TenableError::Unreadable {
+                    platform: PLATFORM,
+                    operation: "read a credential",
+                    status: reply.status,
+                    detail: Some("it has no typeFields"),
+                    request_id: reply.request_id,
+                });
+            }
             let credential = Credential::from_sc(&details);
             if selection.accepts(&credential) {
                 found.push(credential);
@@ -333,15 +360,56 @@ impl ScClient {
             password: &'a Secret,
         }
         let body = wire::to_wiped_json(&Patch { password: new });
-        let path = format!("/rest/credential/{}", credential.id);
+        let id = path_id(PLATFORM, "credential", IdShape::Number, &credential.id)?;
+        let path = format!("/rest/credential/{id}");
         let reply = self.transport.send(&Call::with_body(
             Method::PATCH,
             &path,
             &body,
-            RequestKind::Idempotent,
+            RequestKind::Change,
         ))?;
-        let target = format!("credential '{}'", credential.name);
-        let _: Value = self.read(&reply, "edit credentials", Some(&target))?;
+        let _: Value = self.read(
+            &reply,
+            "the credential update",
+            Asked::Change {
+                kind: "credential",
+                name: &credential.name,
+            },
+        )?;
         Ok(reply.request_id)
+    }
+
+    /// Whether a credential is named exactly `name`. A refusal is "no": the caller only uses
+    /// this to refuse a guess, never to decide a change.
+    pub fn has_credential_named(&self, name: &str) -> bool {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(default)]
+            name: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum List {
+            Array(Vec<Row>),
+            Split {
+                #[serde(default)]
+                usable: Vec<Row>,
+                #[serde(default)]
+                manageable: Vec<Row>,
+            },
+        }
+        let Ok(reply) = self
+            .transport
+            .send(&Call::get("/rest/credential?fields=id,name").limits(BodyLimits::WHOLE_LIST))
+        else {
+            return false;
+        };
+        match self.read::<List>(&reply, "list credentials", Asked::Read { object: None }) {
+            Ok(List::Array(rows)) => rows.iter().any(|r| r.name == name),
+            Ok(List::Split { usable, manageable }) => {
+                usable.iter().chain(&manageable).any(|r| r.name == name)
+            }
+            Err(_) => false,
+        }
     }
 }

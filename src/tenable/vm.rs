@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use ureq::http::Method;
 
 use super::credential::{self, Credential, CredentialMatch};
-use super::error::{TenableError, classify};
+use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::wire::{self, Login, WireId};
 use super::{ApiKeys, Platform};
 use crate::secret::{Redactor, Secret};
-use crate::transport::{BaseUrl, Call, RequestKind, Transport, TransportConfig};
+use crate::transport::{BaseUrl, BodyLimits, Call, RequestKind, Transport, TransportConfig};
+use crate::untrusted;
 
 const PLATFORM: Platform = Platform::Vm;
 
@@ -77,7 +78,7 @@ impl VmClient {
         let operation = "listing users (GET /users)";
         let (reply, parsed) = self
             .transport
-            .send_streamed(&Call::get("/users"), |reader| {
+            .send_streamed(&Call::get("/users").limits(BodyLimits::LIST), |reader| {
                 find_in_user_list(reader, username)
             })?;
         let matches = match parsed {
@@ -89,7 +90,7 @@ impl VmClient {
                     "list users",
                     &reply,
                     &self.redactor,
-                    None,
+                    Asked::Read { object: None },
                 ));
             }
         };
@@ -108,22 +109,25 @@ impl VmClient {
             password: new,
             current_password: (!current.is_empty()).then_some(current),
         });
-        let path = format!("/users/{}/chpasswd", user.id);
+        let id = path_id(PLATFORM, "user", IdShape::Number, &user.id)?;
+        let path = format!("/users/{id}/chpasswd");
         let reply = self.transport.send(&Call::with_body(
             Method::PUT,
             &path,
             &body,
-            RequestKind::Once,
+            RequestKind::Change,
         ))?;
         match reply.status {
             200..=299 => Ok(reply.request_id),
-            404 => Err(not_found_user(&user.username)),
             _ => Err(classify(
                 PLATFORM,
-                "change the password",
+                "the password change",
                 &reply,
                 &self.redactor,
-                Some(&format!("user '{}'", user.username)),
+                Asked::Change {
+                    kind: "user",
+                    name: &user.username,
+                },
             )),
         }
     }
@@ -144,7 +148,7 @@ impl VmClient {
             password,
             release_session: None,
         });
-        let mut call = Call::with_body(Method::POST, "/session", &body, RequestKind::Once);
+        let mut call = Call::with_body(Method::POST, "/session", &body, RequestKind::Login);
         call.authenticated = false;
         let reply = self.transport.send(&call)?;
         match reply.status {
@@ -161,7 +165,13 @@ impl VmClient {
                 Ok(true)
             }
             400 | 401 | 403 => Ok(false),
-            _ => Err(classify(PLATFORM, "log in", &reply, &self.redactor, None)),
+            _ => Err(classify(
+                PLATFORM,
+                "a login",
+                &reply,
+                &self.redactor,
+                Asked::Read { object: None },
+            )),
         }
     }
 
@@ -201,7 +211,7 @@ impl VmClient {
         };
         let mut found = Vec::new();
         for summary in summaries {
-            let credential = self.credential(&summary.uuid)?;
+            let credential = self.credential(&summary.uuid, &summary.name)?;
             if selection.accepts(&credential) {
                 found.push(credential);
             }
@@ -209,19 +219,34 @@ impl VmClient {
         Ok(found)
     }
 
+    /// Whether a managed credential is named exactly `name` (one filtered list request). A
+    /// refusal (no right to list credentials) is "no": the caller only uses this to refuse a
+    /// guess, never to decide a change.
+    pub fn has_credential_named(&self, name: &str) -> bool {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("f", &format!("name:eq:{name}"))
+            .append_pair("limit", "200")
+            .append_pair("offset", "0")
+            .finish();
+        self.list_credentials(&format!("/credentials?{query}"))
+            .is_ok_and(|list| list.iter().any(|c| c.name == name))
+    }
+
     fn list_credentials(&self, path: &str) -> Result<Vec<CredentialSummary>, TenableError> {
         Ok(self.list_page(path)?.credentials)
     }
 
     fn list_page(&self, path: &str) -> Result<CredentialPage, TenableError> {
-        let reply = self.transport.send(&Call::get(path))?;
+        let reply = self
+            .transport
+            .send(&Call::get(path).limits(BodyLimits::WHOLE_LIST))?;
         if !(200..300).contains(&reply.status) {
             return Err(classify(
                 PLATFORM,
                 "list managed credentials",
                 &reply,
                 &self.redactor,
-                None,
+                Asked::Read { object: None },
             ));
         }
         serde_json::from_slice(&reply.body)
@@ -229,17 +254,21 @@ impl VmClient {
     }
 
     /// One managed credential by uuid (`GET /credentials/{uuid}`); its secrets come masked.
-    pub fn credential(&self, uuid: &str) -> Result<Credential, TenableError> {
+    /// `name` (from the list) names it in a "not found".
+    pub fn credential(&self, uuid: &str, name: &str) -> Result<Credential, TenableError> {
+        let id = path_id(PLATFORM, "credential", IdShape::Uuid, uuid)?;
         let reply = self
             .transport
-            .send(&Call::get(&format!("/credentials/{uuid}")))?;
+            .send(&Call::get(&format!("/credentials/{id}")))?;
         if !(200..300).contains(&reply.status) {
             return Err(classify(
                 PLATFORM,
                 "read a managed credential",
                 &reply,
                 &self.redactor,
-                None,
+                Asked::Read {
+                    object: Some(("credential", name)),
+                },
             ));
         }
         let details = serde_json::from_slice(&reply.body).map_err(|_| {
@@ -257,27 +286,25 @@ impl VmClient {
         new: &Secret,
     ) -> Result<Option<String>, TenableError> {
         let body = credential::vm_update_body(credential, new);
-        let path = format!("/credentials/{}", credential.id);
+        let id = path_id(PLATFORM, "credential", IdShape::Uuid, &credential.id)?;
+        let path = format!("/credentials/{id}");
         let reply = self.transport.send(&Call::with_body(
             Method::PUT,
             &path,
             &body,
-            RequestKind::Idempotent,
+            RequestKind::Change,
         ))?;
         match reply.status {
             200..=299 => Ok(reply.request_id),
-            404 => Err(TenableError::NotFound {
-                platform: PLATFORM,
-                kind: "credential",
-                name: credential.name.clone(),
-                hint: "; it was removed during the rotation",
-            }),
             _ => Err(classify(
                 PLATFORM,
-                "edit managed credentials",
+                "the credential update",
                 &reply,
                 &self.redactor,
-                Some(&format!("credential '{}'", credential.name)),
+                Asked::Change {
+                    kind: "credential",
+                    name: &credential.name,
+                },
             )),
         }
     }
@@ -305,36 +332,50 @@ fn not_found_user(username: &str) -> TenableError {
     TenableError::NotFound {
         platform: PLATFORM,
         kind: "user",
-        name: username.to_owned(),
+        name: untrusted::field(username),
         hint: "; the PAM User's login must equal the Tenable username (usually an email address)",
     }
 }
+
+/// How many matching users are kept to name in a message; the rest are only counted, so a
+/// list of thousands of matches cannot grow memory (issue 10, row 2).
+const KEPT_MATCHES: usize = 5;
 
 /// Users matching `username`: exact matches first in the list, then case-insensitive ones.
 #[derive(Default)]
 struct Matches {
     exact: Vec<VmUser>,
+    exact_count: usize,
     folded: Vec<VmUser>,
+    folded_count: usize,
 }
 
 fn pick_user(m: Matches, username: &str) -> Result<VmUser, TenableError> {
-    let mut candidates = if m.exact.is_empty() {
-        m.folded
+    let (mut candidates, count) = if m.exact_count == 0 {
+        (m.folded, m.folded_count)
     } else {
-        m.exact
+        (m.exact, m.exact_count)
     };
-    match candidates.len() {
+    match count {
         1 => Ok(candidates.remove(0)),
         0 => Err(not_found_user(username)),
         _ => Err(TenableError::Ambiguous {
             platform: PLATFORM,
             kind: "user",
-            name: username.to_owned(),
-            found: candidates
-                .iter()
-                .map(|u| format!("'{}' (id {})", u.username, u.id))
-                .collect::<Vec<_>>()
-                .join(", "),
+            name: untrusted::field(username),
+            found: untrusted::list(
+                candidates.iter().map(|u| {
+                    format!(
+                        "'{}' (id {})",
+                        untrusted::field(&u.username),
+                        untrusted::field(&u.id)
+                    )
+                }),
+                KEPT_MATCHES,
+            ) + &match count.saturating_sub(candidates.len()) {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            },
             hint: "set the PAM User's login to the exact Tenable username",
         }),
     }
@@ -396,9 +437,15 @@ impl<'de> Visitor<'de> for UserSeq<'_> {
                 username: user.username.clone(),
             };
             if user.username == self.username {
-                m.exact.push(found());
+                m.exact_count += 1;
+                if m.exact.len() < KEPT_MATCHES {
+                    m.exact.push(found());
+                }
             } else if user.username.eq_ignore_ascii_case(self.username) {
-                m.folded.push(found());
+                m.folded_count += 1;
+                if m.folded.len() < KEPT_MATCHES {
+                    m.folded.push(found());
+                }
             }
         }
         Ok(m)

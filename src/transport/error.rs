@@ -60,8 +60,28 @@ pub enum TransportError {
         /// Whether the request may have reached Tenable.
         delivery: Delivery,
     },
+    /// A proxy variable names a proxy this client cannot use.
+    #[error(
+        "the proxy in {variable} is not usable: {reason}; fix or unset {variable} (the Tenable password was not changed)"
+    )]
+    BadProxy {
+        /// The environment variable.
+        variable: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The answer crossed a size bound (total, one string, nesting).
+    #[error("{host} sent an answer that is not usable: {what}")]
+    OverLimit {
+        /// The host.
+        host: String,
+        /// Which bound.
+        what: String,
+    },
     /// The overall deadline ran out before the work was done.
-    #[error("the overall deadline of {seconds} s ran out (TENABLE_ROTATE_TIMEOUT)")]
+    #[error(
+        "the overall deadline of {seconds} s ran out (TENABLE_ROTATE_TIMEOUT, counted from the start of the run)"
+    )]
     Deadline {
         /// The deadline in seconds.
         seconds: u64,
@@ -73,8 +93,22 @@ impl TransportError {
     pub fn delivery(&self) -> Delivery {
         match self {
             TransportError::NoAnswer { delivery, .. } => *delivery,
-            TransportError::Deadline { .. } => Delivery::Unknown,
+            TransportError::Deadline { .. } | TransportError::OverLimit { .. } => Delivery::Unknown,
             _ => Delivery::NotSent,
+        }
+    }
+
+    /// The same failure seen on a password change: a TLS failure there may have come after
+    /// the request was written (a broken record, a reset mid-answer), so it no longer proves
+    /// that nothing was sent (issue 10, row 5). Failures to connect still do.
+    pub fn after_sending(self) -> TransportError {
+        match self {
+            TransportError::Tls { host, reason } => TransportError::NoAnswer {
+                host,
+                reason: format!("TLS failed during the exchange: {reason}"),
+                delivery: Delivery::Unknown,
+            },
+            other => other,
         }
     }
 
@@ -82,7 +116,9 @@ impl TransportError {
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
-            TransportError::BadUrl { .. } | TransportError::CaFile { .. }
+            TransportError::BadUrl { .. }
+                | TransportError::CaFile { .. }
+                | TransportError::BadProxy { .. }
         )
     }
 }

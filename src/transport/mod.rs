@@ -8,11 +8,17 @@
 //!   whatever host a redirect names.
 //! - Status codes are not errors here, so `tenable::error` sees Tenable's error body.
 //! - The OS trust store (where gateway images install corporate CAs) plus `TENABLE_CA_FILE`.
-//! - `HTTPS_PROXY` / `NO_PROXY` from the environment; rustls, so TLS 1.2 or 1.3 only.
+//! - `HTTPS_PROXY` / `NO_PROXY` from the environment for https targets only: a plain-http
+//!   (loopback) target never goes through a proxy, which would see the keys in cleartext, and
+//!   a proxy variable with a scheme we cannot use is an error, never silently ignored.
+//! - rustls, so TLS 1.2 or 1.3 only.
+//! - Every answer body is bounded ([`bounded`]); a password change is never resent
+//!   ([`retry`]); one deadline, counted from process start ([`crate::clock`]), covers it all.
 //!
 //! This module knows Tenable only as "a base URL and an auth header"; it does not parse
-//! bodies, beyond handing a streaming reader to a caller that wants one.
+//! bodies, beyond handing a bounded streaming reader to a caller that wants one.
 
+pub mod bounded;
 mod error;
 mod retry;
 
@@ -25,14 +31,11 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 use url::{Host, Url};
 
+pub use bounded::{BodyLimits, BoundedJson};
 pub use error::{Delivery, TransportError};
 pub use retry::{RequestKind, RetryPolicy, parse_retry_after};
 
 use crate::secret::Secret;
-
-/// How much of a non-streamed response body is read at most. Tenable's largest answers we
-/// read whole (credential details, SC lists) are kilobytes.
-const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A validated Tenable base URL: https, or http to a loopback host; no query or user info.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +126,7 @@ pub struct TransportConfig {
     pub connect_timeout: Duration,
     /// Longest wait for one request's answer.
     pub request_timeout: Duration,
-    /// Bound on the whole run, every retry and wait included.
+    /// Bound on the whole run, counted from process start, every retry and wait included.
     pub deadline: Duration,
     /// What is retried and how long to wait.
     pub retry: RetryPolicy,
@@ -161,7 +164,8 @@ pub struct ApiKeyHeader {
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
-    /// Tenable's `X-Request-Uuid`, kept for error messages and support cases.
+    /// Tenable's `X-Request-Uuid`, kept for error messages and support cases; only when it
+    /// has the shape of a request id (a hostile answer could put anything there).
     pub request_id: Option<String>,
     /// The first `Set-Cookie`, for SC's token session.
     pub set_cookie: Option<String>,
@@ -177,8 +181,10 @@ pub struct Call<'a> {
     pub path: &'a str,
     /// JSON body, if any. The caller keeps it in a wiped buffer.
     pub body: Option<&'a [u8]>,
-    /// Read or write, which decides the retry rule.
+    /// Read, login or change, which decides the retry rule.
     pub kind: RequestKind,
+    /// Bounds on the answer's body.
+    pub limits: BodyLimits,
     /// Send the API keys (false for logins that verify a password).
     pub authenticated: bool,
     /// Extra headers, e.g. a session token.
@@ -192,10 +198,17 @@ impl<'a> Call<'a> {
             method: http::Method::GET,
             path,
             body: None,
-            kind: RequestKind::Idempotent,
+            kind: RequestKind::Read,
+            limits: BodyLimits::DOCUMENT,
             authenticated: true,
             headers: Vec::new(),
         }
+    }
+
+    /// The same call with other body limits.
+    pub fn limits(mut self, limits: BodyLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// An authenticated request with a JSON body.
@@ -210,6 +223,7 @@ impl<'a> Call<'a> {
             path,
             body: Some(body),
             kind,
+            limits: BodyLimits::DOCUMENT,
             authenticated: true,
             headers: Vec::new(),
         }
@@ -264,12 +278,17 @@ impl Transport {
         } else {
             TlsConfig::default()
         };
+        let proxy = if base.is_https() {
+            proxy_from_env(&|name| std::env::var(name).ok())?
+        } else {
+            None
+        };
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .https_only(false) // enforced by BaseUrl, which allows loopback http
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .proxy(ureq::Proxy::try_from_env())
+            .proxy(proxy)
             .tls_config(tls)
             .timeout_connect(Some(config.connect_timeout))
             .user_agent(user_agent())
@@ -281,7 +300,7 @@ impl Transport {
             keys,
             retry: config.retry.clone(),
             request_timeout: config.request_timeout,
-            deadline: Instant::now() + config.deadline,
+            deadline: crate::clock::since_start(config.deadline),
             deadline_secs: config.deadline.as_secs(),
             mark_retries,
             user_agent: user_agent(),
@@ -298,14 +317,12 @@ impl Transport {
         &self.user_agent
     }
 
-    /// Sends `call`, retrying per the policy, and reads the whole body.
+    /// Sends `call`, retrying per the policy, and reads the whole body within its limits.
     pub fn send(&self, call: &Call<'_>) -> Result<Reply, TransportError> {
         self.send_with(call, |mut reply, body| {
             if let Some(reader) = body {
-                reader
-                    .take(MAX_BODY_BYTES)
-                    .read_to_end(&mut reply.body)
-                    .map_err(|e| self.body_error(&e))?;
+                reply.body =
+                    bounded::read_bounded(reader, call.limits).map_err(|e| self.body_error(&e))?;
             }
             Ok(reply)
         })
@@ -318,15 +335,25 @@ impl Transport {
     /// `parse` gets the `BufReader` itself, not a `&mut dyn Read`: serde_json reads a stream
     /// byte by byte, and std's fast path for that exists only on a concrete `BufReader`
     /// (measured on a 200 000-user list: 0.75 to 1.2 s of CPU through `dyn Read`, 0.6 s so).
+    /// The stream passes through [`BoundedJson`] with the call's limits; a crossed bound
+    /// ends the parse with an error for which [`is_over_limit`] is true.
     pub fn send_streamed<T>(
         &self,
         call: &Call<'_>,
-        parse: impl Fn(BufReader<&mut dyn Read>) -> Result<T, serde_json::Error>,
+        parse: impl Fn(BufReader<BoundedJson<&mut dyn Read>>) -> Result<T, serde_json::Error>,
     ) -> Result<(Reply, Option<Result<T, serde_json::Error>>), TransportError> {
         self.send_with(call, |reply, body| {
             Ok(match body {
                 Some(reader) => {
-                    let parsed = parse(BufReader::with_capacity(64 * 1024, reader));
+                    let bounded = BoundedJson::new(reader, call.limits);
+                    let parsed = parse(BufReader::with_capacity(64 * 1024, bounded));
+                    if let Err(e) = &parsed {
+                        if e.io_error_kind().is_some() {
+                            // Over a bound, or the connection broke mid-body: either way the
+                            // answer is not usable, and saying which helps the admin.
+                            return Err(self.streamed_body_error(e));
+                        }
+                    }
                     (reply, Some(parsed))
                 }
                 None => (reply, None),
@@ -374,7 +401,9 @@ impl Transport {
                             .and_then(|v| v.to_str().ok())
                             .map(str::to_owned)
                     };
-                    let request_id = header("x-request-uuid");
+                    let request_id = header("x-request-uuid")
+                        .as_deref()
+                        .and_then(crate::untrusted::request_id);
                     let retry_after = header("retry-after");
                     let set_cookie = header("set-cookie");
                     let mut body = response.into_body();
@@ -388,11 +417,14 @@ impl Transport {
                         let mut reader = body.with_config().limit(u64::MAX).reader();
                         return finish(reply, Some(&mut reader));
                     }
-                    let bytes = body
-                        .with_config()
-                        .limit(MAX_BODY_BYTES)
-                        .read_to_vec()
-                        .map_err(|e| self.classify(e))?;
+                    // An error answer is read only as far as its message could be shown.
+                    let mut bytes = Vec::new();
+                    body.with_config()
+                        .limit(u64::MAX)
+                        .reader()
+                        .take(BodyLimits::ERROR.total)
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| self.body_error(&e))?;
                     let wait = self.retry.delay(
                         retry + 1,
                         retry_after.as_deref(),
@@ -416,13 +448,19 @@ impl Transport {
                     wait
                 }
                 Err(e) => {
-                    let err = self.classify(e);
-                    // A TLS failure will fail the same way again; a password change whose
-                    // answer was lost must be checked, not resent (module doc of `retry`).
+                    let mut err = self.classify(e);
+                    if call.kind == RequestKind::Change {
+                        err = err.after_sending();
+                    }
+                    // A TLS failure will fail the same way again; a login or a password
+                    // change that may have been sent is checked by the caller, never resent
+                    // here (module doc of `retry`).
                     let may_retry = match (&err, call.kind) {
                         (TransportError::Tls { .. }, _) => false,
-                        (_, RequestKind::Idempotent) => !err.is_configuration(),
-                        (_, RequestKind::Once) => err.delivery() == Delivery::NotSent,
+                        (_, RequestKind::Read) => !err.is_configuration(),
+                        (_, RequestKind::Login | RequestKind::Change) => {
+                            err.delivery() == Delivery::NotSent
+                        }
                     };
                     let wait =
                         self.retry
@@ -439,9 +477,37 @@ impl Transport {
     }
 
     fn body_error(&self, e: &std::io::Error) -> TransportError {
+        if bounded::is_over_limit(e) {
+            return TransportError::OverLimit {
+                host: self.base.host(),
+                what: e.get_ref().map(|i| i.to_string()).unwrap_or_default(),
+            };
+        }
         TransportError::NoAnswer {
             host: self.base.host(),
             reason: format!("reading the answer failed: {}", e.kind()),
+            delivery: Delivery::Unknown,
+        }
+    }
+
+    fn streamed_body_error(&self, e: &serde_json::Error) -> TransportError {
+        // serde_json keeps the io::Error's text; the over-limit marker is ours, and its
+        // text names only which bound.
+        let text = e.to_string();
+        if text.contains("over the size bounds") {
+            let what = text
+                .split(" at line")
+                .next()
+                .unwrap_or("the answer is over the size bounds")
+                .to_owned();
+            return TransportError::OverLimit {
+                host: self.base.host(),
+                what,
+            };
+        }
+        TransportError::NoAnswer {
+            host: self.base.host(),
+            reason: "the connection broke while reading the answer".into(),
             delivery: Delivery::Unknown,
         }
     }
@@ -575,6 +641,52 @@ impl Transport {
     }
 }
 
+/// The proxy variables ureq reads, in its order.
+pub const PROXY_VARIABLES: [&str; 6] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+
+/// The proxy for an https target, from the environment (`get` reads a variable). Every
+/// proxy variable that is set must name an `http://` or `https://` proxy (or a bare
+/// `host:port`, which means http): a `socks5://` or unknown scheme is refused with the
+/// variable named, where ureq would pass over it silently and connect directly
+/// (issue 10, row 4).
+pub fn proxy_from_env(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ureq::Proxy>, TransportError> {
+    for variable in PROXY_VARIABLES {
+        let Some(value) = get(variable).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let scheme = value
+            .trim()
+            .split_once("://")
+            .map(|(s, _)| s.to_ascii_lowercase());
+        let supported = matches!(scheme.as_deref(), None | Some("http") | Some("https"));
+        if !supported {
+            return Err(TransportError::BadProxy {
+                variable,
+                reason: format!(
+                    "its scheme '{}://' is not supported (use an http:// or https:// proxy)",
+                    crate::untrusted::field(scheme.as_deref().unwrap_or_default())
+                ),
+            });
+        }
+        if ureq::Proxy::new(value.trim()).is_err() {
+            return Err(TransportError::BadProxy {
+                variable,
+                reason: "it is not a proxy URL".into(),
+            });
+        }
+    }
+    Ok(ureq::Proxy::try_from_env())
+}
+
 /// The OS trust store plus the certificates in `ca_file`. If the OS store is empty (a bare
 /// container), Mozilla's roots compiled into the binary stand in for it.
 fn root_certs(ca_file: Option<&PathBuf>) -> Result<RootCerts, TransportError> {
@@ -657,6 +769,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn proxy_variables_with_unusable_schemes_are_refused_by_name() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let err = proxy_from_env(&env(&[("ALL_PROXY", "socks5://127.0.0.1:1")])).unwrap_err();
+        assert!(err.is_configuration());
+        assert!(err.to_string().contains("ALL_PROXY"), "{err}");
+        assert!(err.to_string().contains("socks5"), "{err}");
+        let err = proxy_from_env(&env(&[("https_proxy", "ftp://x")])).unwrap_err();
+        assert!(err.to_string().contains("https_proxy"), "{err}");
+        assert!(proxy_from_env(&env(&[("HTTPS_PROXY", "http://127.0.0.1:3128")])).is_ok());
+        assert!(proxy_from_env(&env(&[("HTTP_PROXY", "127.0.0.1:3128")])).is_ok());
+        assert!(proxy_from_env(&env(&[("HTTP_PROXY", "")])).is_ok());
     }
 
     #[test]

@@ -1,28 +1,29 @@
-//! What is retried, how long to wait, and the rule that a password write is never resent
+//! What is retried, how long to wait, and the rule that a password change is never resent
 //! blindly.
 //!
-//! Idempotent requests (reads, credential updates) are retried on 429, 502, 503 and 504 and on connection
-//! failures, up to `max_retries`. User password changes and logins are retried only when Tenable
-//! has said it did not process them: 429 (rate limited) and 503 (unavailable), or when the
-//! connection failed before anything was sent. A 502 or 504 comes from a proxy in front of
-//! Tenable that may have passed the write on, so it is treated like a lost answer: the
-//! caller checks the resulting state instead of resending (see `rotate`).
+//! Reads are retried on 429, 502, 503 and 504 and on connection failures, up to
+//! `max_retries`. Logins are retried only on 429 and 503, when Tenable said it did not
+//! process them (a replayed login counts towards lockout). A password change is never
+//! retried here, whatever the answer: a 503 or 429 can come from a proxy in front of Tenable
+//! after the change was passed on (issue 10, row 6). Only a connection that failed before
+//! anything was sent is tried again. The caller (`rotate`) decides what an unclear answer
+//! means, by checking, and resends only when a check proved the first send did not land.
 //!
 //! Backoff is exponential with full jitter, capped, and `Retry-After` (seconds or an HTTP
 //! date) wins when present. The sleep itself is done by the transport, inside one deadline.
 
 use std::time::{Duration, SystemTime};
 
-/// Whether a request changes state.
+/// What a request does, which decides whether the transport may repeat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
-    /// Repeating it cannot change the outcome: reads, and a credential update that sets the
-    /// same value again (credentials have no password history).
-    Idempotent,
-    /// A user password change or a login: never repeated unless Tenable said it was not
-    /// processed. A replayed change can trip "cannot reuse password"; a replayed login counts
-    /// towards lockout.
-    Once,
+    /// A read: repeating it changes nothing.
+    Read,
+    /// A login that checks a password: repeated only when Tenable said it did not process it,
+    /// since each processed failure counts towards lockout.
+    Login,
+    /// A password change: never repeated by the transport.
+    Change,
 }
 
 /// The retry policy: limits and backoff.
@@ -50,8 +51,9 @@ impl RetryPolicy {
     /// Whether a response with `status` should be retried for a request of `kind`.
     pub fn retries_status(&self, kind: RequestKind, status: u16) -> bool {
         match kind {
-            RequestKind::Idempotent => matches!(status, 429 | 502 | 503 | 504),
-            RequestKind::Once => matches!(status, 429 | 503),
+            RequestKind::Read => matches!(status, 429 | 502 | 503 | 504),
+            RequestKind::Login => matches!(status, 429 | 503),
+            RequestKind::Change => false,
         }
     }
 
@@ -76,20 +78,28 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After`: delta seconds (what Tenable sends) or an HTTP date.
+/// Parses `Retry-After`: delta seconds (what Tenable sends) or an HTTP date. Saturates: a
+/// date too far ahead to represent is "a very long wait", which the caller caps, never a
+/// panic (issue 10, row 8).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0)
             .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
     }
-    let at = httpdate_to_system_time(value)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    match httpdate_seconds(value)? {
+        Some(secs) => match SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)) {
+            Some(at) => Some(at.duration_since(now).unwrap_or(Duration::ZERO)),
+            None => Some(Duration::MAX),
+        },
+        None => Some(Duration::MAX),
+    }
 }
 
 /// Parses the IMF-fixdate form of an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), the only
-/// form RFC 9110 says senders generate.
-fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
+/// form RFC 9110 says senders generate, to seconds since the epoch. `None` when it is not a
+/// date; `Some(None)` when it is one too far ahead to count in seconds.
+fn httpdate_seconds(value: &str) -> Option<Option<u64>> {
     let parts: Vec<&str> = value.split_whitespace().collect();
     let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
         return None;
@@ -101,7 +111,9 @@ fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
     .iter()
     .position(|m| m == month)? as u64
         + 1;
-    let year: u64 = year.parse().ok()?;
+    if year.is_empty() || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let hms: Vec<u64> = time
         .split(':')
         .map(|p| p.parse().ok())
@@ -109,10 +121,18 @@ fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
     let [h, m, s] = hms.as_slice() else {
         return None;
     };
-    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 || year < 1970 {
+    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *s > 60 {
         return None;
     }
-    // Days from the civil date (Howard Hinnant's algorithm), valid for years >= 1970.
+    // A year with more digits than u64 holds is far ahead, not malformed.
+    let Ok(year) = year.parse::<u64>() else {
+        return Some(None);
+    };
+    if year < 1970 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), valid for years >= 1970, in
+    // checked arithmetic: any overflow means "too far ahead".
     let (y, mo) = if month <= 2 {
         (year - 1, month + 9)
     } else {
@@ -122,8 +142,13 @@ fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
     let yoe = y - era * 400;
     let doy = (153 * mo + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
+    let seconds = era
+        .checked_mul(146_097)
+        .and_then(|d| d.checked_add(doe))
+        .and_then(|d| d.checked_sub(719_468))
+        .and_then(|d| d.checked_mul(86_400))
+        .and_then(|d| d.checked_add(h * 3600 + m * 60 + s));
+    Some(seconds)
 }
 
 #[cfg(test)]
@@ -131,16 +156,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_are_retried_only_when_tenable_refused_them() {
+    fn changes_are_never_retried_and_logins_only_when_unprocessed() {
         let p = RetryPolicy::default();
         for status in [429, 502, 503, 504] {
-            assert!(p.retries_status(RequestKind::Idempotent, status));
+            assert!(p.retries_status(RequestKind::Read, status));
         }
-        assert!(p.retries_status(RequestKind::Once, 429));
-        assert!(p.retries_status(RequestKind::Once, 503));
-        assert!(!p.retries_status(RequestKind::Once, 502));
-        assert!(!p.retries_status(RequestKind::Once, 504));
-        assert!(!p.retries_status(RequestKind::Idempotent, 500));
+        assert!(!p.retries_status(RequestKind::Read, 500));
+        assert!(p.retries_status(RequestKind::Login, 429));
+        assert!(p.retries_status(RequestKind::Login, 503));
+        assert!(!p.retries_status(RequestKind::Login, 502));
+        assert!(!p.retries_status(RequestKind::Login, 504));
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(!p.retries_status(RequestKind::Change, status), "{status}");
+        }
+    }
+
+    #[test]
+    fn far_future_dates_saturate_instead_of_panicking() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        for far in [
+            "Sun, 06 Nov 584554051223 08:49:37 GMT",
+            "Sun, 06 Nov 99999999999999999999999999 08:49:37 GMT",
+            "Sun, 06 Nov 18446744073709551615 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(far, now), Some(Duration::MAX), "{far}");
+        }
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.delay(1, Some("Sun, 06 Nov 584554051223 08:49:37 GMT"), now, 0.0),
+            p.max_delay
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov -5 08:49:37 GMT", now), None);
     }
 
     #[test]

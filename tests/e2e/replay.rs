@@ -316,7 +316,10 @@ fn tvm_plain_error_body_gives_its_message() {
         "x",
         &reply,
         &Redactor::default(),
-        Some("user 'x'"),
+        tenable_rotate::tenable::Asked::Change {
+            kind: "user",
+            name: "x",
+        },
     );
     assert!(
         err.to_string()
@@ -334,7 +337,7 @@ fn tvm_credential_details_and_edit_change_only_the_password() {
         .to_owned();
     let served = Served::new(recorded.clone());
     let vm = served.vm();
-    let credential = vm.credential(&uuid).unwrap();
+    let credential = vm.credential(&uuid, "recorded").unwrap();
     assert_eq!(credential.kind, "SSH");
     assert_eq!(credential.password_key, Some("password"));
     vm.change_credential_password(&credential, &Secret::from(NEW))
@@ -451,7 +454,7 @@ fn sc_credential_details_and_patch() {
 }
 
 #[test]
-fn sc_error_envelope_is_a_rejection_with_its_message() {
+fn sc_does_not_exist_code_is_not_found_with_the_object_named() {
     let recorded = load("sc/test_policies_delete.yaml");
     let forbidden = recorded.iter().find(|i| i.status == 403).unwrap();
     let reply = tenable_rotate::transport::Reply {
@@ -465,13 +468,16 @@ fn sc_error_envelope_is_a_rejection_with_its_message() {
         "x",
         &reply,
         &Redactor::default(),
-        Some("user 'x'"),
+        tenable_rotate::tenable::Asked::Change {
+            kind: "user",
+            name: "x",
+        },
     );
-    assert!(matches!(err, TenableError::Rejected { .. }));
+    // SC's code 147 means "does not exist" whatever the request (issue 11, item 1).
+    assert!(matches!(err, TenableError::NotFound { .. }), "{err}");
     assert!(
-        err.to_string().contains(
-            "Unable to find existing Policy #1000011 to delete. Policy #1000011 does not exist."
-        ),
+        err.to_string()
+            .contains("no Tenable Security Center user matches 'x'"),
         "{err}"
     );
 }

@@ -1,0 +1,181 @@
+//! Text this program did not write, made safe to print: Tenable's messages, ids, names and
+//! request ids, and the payload's `user`.
+//!
+//! The job log in the vault shows stdout and stderr as they are, so a string from outside
+//! could forge a line (a newline and "changed the password"), hide text (ESC sequences,
+//! U+202E), flood the log (a 1 MB id) or carry a secret. Every such string goes through
+//! [`field`] where it enters a message, and every line we print goes through [`line()`]:
+//! - control characters (C0, DEL, C1), bidirectional controls and line separators are
+//!   escaped as `\u{..}` (`\n`, `\r`, `\t` as themselves), so one line stays one line;
+//! - each field is cut to [`FIELD_MAX_CHARS`], each line to [`LINE_MAX_BYTES`];
+//! - secrets are removed by the [`Redactor`], and a line that still quotes one in some
+//!   encoding is withheld whole, keeping only what we wrote ourselves.
+
+use std::fmt::Write as _;
+
+use crate::secret::Redactor;
+
+/// Longest field from outside that a message shows, in characters.
+pub const FIELD_MAX_CHARS: usize = 200;
+
+/// Longest line printed, in bytes.
+pub const LINE_MAX_BYTES: usize = 3000;
+
+/// Whether `c` must not be printed raw: it could end a line, move the cursor, or reorder
+/// what a reader sees.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// `text` with every unsafe character escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One field from outside, ready to be put in a message: escaped, and cut to
+/// [`FIELD_MAX_CHARS`] with the full length said.
+pub fn field(text: &str) -> String {
+    let escaped = escape(text);
+    let count = escaped.chars().count();
+    if count <= FIELD_MAX_CHARS {
+        return escaped;
+    }
+    let kept: String = escaped.chars().take(FIELD_MAX_CHARS).collect();
+    format!("{kept}…(cut, {} bytes in all)", text.len())
+}
+
+/// A list of fields from outside, at most `max` of them shown, then how many more.
+pub fn list(items: impl IntoIterator<Item = String>, max: usize) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for item in items {
+        if shown.len() < max {
+            shown.push(item);
+        } else {
+            more += 1;
+        }
+    }
+    let mut out = shown.join(", ");
+    if more > 0 {
+        let _ = write!(out, " and {more} more");
+    }
+    out
+}
+
+/// A request id as Tenable sends it (32 hex digits, or a UUID), else `None`: an answer
+/// header is shown only when it looks like what it claims to be.
+pub fn request_id(value: &str) -> Option<String> {
+    let v = value.trim();
+    let ok = (8..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    ok.then(|| v.to_owned())
+}
+
+/// One line for stdout or stderr: secrets redacted, unsafe characters escaped, length
+/// capped. If the redacted line still quotes a secret in some encoding, `fallback` (text we
+/// wrote, that says the same outcome) is printed instead.
+pub fn line(text: &str, redactor: &Redactor, fallback: &str) -> String {
+    let redacted = redactor.redact(text);
+    let chosen = if redactor.quotes_secret(&redacted) {
+        format!("{fallback} (the full message was withheld because it quoted a secret)")
+    } else {
+        redacted
+    };
+    let mut out = escape(&chosen);
+    if out.len() > LINE_MAX_BYTES {
+        let mut cut = LINE_MAX_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str("…(cut)");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[test]
+    fn escapes_what_could_forge_or_hide_a_line() {
+        assert_eq!(
+            escape("a\nb\rc\td\u{1b}[31m\u{202e}e\u{85}"),
+            "a\\nb\\rc\\td\\u{1b}[31m\\u{202e}e\\u{85}"
+        );
+        assert_eq!(escape("Ünïcødé names stay"), "Ünïcødé names stay");
+    }
+
+    #[test]
+    fn fields_are_capped_and_say_their_length() {
+        let long = "x".repeat(1_000_000);
+        let shown = field(&long);
+        assert!(shown.len() < FIELD_MAX_CHARS + 40, "{}", shown.len());
+        assert!(shown.ends_with("…(cut, 1000000 bytes in all)"), "{shown}");
+        assert_eq!(field("short"), "short");
+    }
+
+    #[test]
+    fn lists_say_how_many_were_left_out() {
+        let items = (0..300).map(|i| i.to_string());
+        assert_eq!(list(items, 3), "0, 1, 2 and 297 more");
+    }
+
+    #[test]
+    fn request_ids_are_shown_only_in_their_shape() {
+        assert_eq!(
+            request_id("5b356da3d212b6cdb16e12eaaecfbf00").as_deref(),
+            Some("5b356da3d212b6cdb16e12eaaecfbf00")
+        );
+        assert_eq!(request_id("accessKey=abc; secretKey=def;"), None);
+        assert_eq!(request_id("short"), None);
+        assert_eq!(request_id(&"a".repeat(65)), None);
+    }
+
+    #[test]
+    fn a_line_that_still_quotes_a_secret_is_replaced_by_the_fallback() {
+        // No 8 bytes in a row of this password survive JSON escaping, so no form matches
+        // base64 of the escaped body; only decoding (base64, then JSON) finds it.
+        let mut r = Redactor::default();
+        r.add(&Secret::from("Kp\"7\\mZ/é%+q9"));
+        let body = r#"{"password":"Kp\"7\\mZ\/\u00e9%+q9"}"#;
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body);
+        let shown = line(
+            &format!("server said: {b64}"),
+            &r,
+            "Tenable rejected the change",
+        );
+        assert!(
+            shown.starts_with("Tenable rejected the change (the full message was withheld"),
+            "{shown}"
+        );
+        assert_eq!(line("all fine", &r, "x"), "all fine");
+    }
+
+    #[test]
+    fn lines_are_capped() {
+        let r = Redactor::default();
+        let shown = line(&"é".repeat(10_000), &r, "x");
+        assert!(shown.len() <= LINE_MAX_BYTES + 10);
+    }
+}
