@@ -20,7 +20,7 @@ pub use error::{
     sc_error_code,
 };
 pub use sc::{ScClient, ScUser};
-pub use vm::{VmClient, VmUser};
+pub use vm::{VmClient, VmUser, user_from_list};
 
 use crate::secret::Secret;
 use crate::transport::ApiKeyHeader;

@@ -381,6 +381,15 @@ fn pick_user(m: Matches, username: &str) -> Result<VmUser, TenableError> {
     }
 }
 
+/// Parses a `GET /users` body as a stream and picks the user named `username` (exact, else
+/// the only case-insensitive match). Public for the fuzz target over Tenable's answers.
+pub fn user_from_list(
+    reader: impl Read,
+    username: &str,
+) -> Result<Result<VmUser, TenableError>, serde_json::Error> {
+    Ok(pick_user(find_in_user_list(reader, username)?, username))
+}
+
 /// Streams `{"users": [...]}` keeping only users whose username matches.
 fn find_in_user_list(reader: impl Read, username: &str) -> Result<Matches, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_reader(reader);

@@ -13,7 +13,7 @@
 //!   a proxy variable with a scheme we cannot use is an error, never silently ignored.
 //! - rustls, so TLS 1.2 or 1.3 only.
 //! - Every answer body is bounded ([`bounded`]); a password change is never resent
-//!   ([`retry`]); one deadline, counted from process start ([`crate::clock`]), covers it all.
+//!   (`retry`); one deadline, counted from process start ([`crate::clock`]), covers it all.
 //!
 //! This module knows Tenable only as "a base URL and an auth header"; it does not parse
 //! bodies, beyond handing a bounded streaming reader to a caller that wants one.
@@ -336,7 +336,7 @@ impl Transport {
     /// byte by byte, and std's fast path for that exists only on a concrete `BufReader`
     /// (measured on a 200 000-user list: 0.75 to 1.2 s of CPU through `dyn Read`, 0.6 s so).
     /// The stream passes through [`BoundedJson`] with the call's limits; a crossed bound
-    /// ends the parse with an error for which [`is_over_limit`] is true.
+    /// ends the parse with an error for which [`bounded::is_over_limit`] is true.
     pub fn send_streamed<T>(
         &self,
         call: &Call<'_>,

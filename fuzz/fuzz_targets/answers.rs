@@ -1,0 +1,121 @@
+//! Fuzzes what Tenable sends back: the streamed user list (through the body bounds),
+//! credential details on both platforms, SC envelopes, error bodies and their
+//! classification, `Retry-After`, and ids on their way into a path. The first byte picks the
+//! parser, the second (where used) an HTTP status.
+//!
+//! Nothing may panic, and the oracle is by origin, not by value: the only secrets are the
+//! redactor's (they come from the payload, never from the answer), so whatever the answer
+//! holds, a line made from it and passed through `untrusted::line` must not quote one in any
+//! encoding, must hold no control or bidi character, and must stay within the line cap. An id
+//! accepted for a path must be digits, hex and dashes only.
+#![no_main]
+
+use std::time::{Duration, SystemTime};
+
+use libfuzzer_sys::fuzz_target;
+use tenable_rotate::secret::{Redactor, Secret};
+use tenable_rotate::tenable::{self, Asked, Credential, IdShape, Platform};
+use tenable_rotate::transport::{BodyLimits, BoundedJson, Reply, parse_retry_after};
+use tenable_rotate::untrusted;
+
+/// Secrets the answers are scanned for; they contain the characters encodings treat
+/// differently, so every encoding of them is distinct.
+const SECRETS: [&str; 2] = ["SECRET\"mark\\er/é%+1", "0123456789abcdefKEYMARKER"];
+
+fn redactor() -> Redactor {
+    let mut r = Redactor::default();
+    for s in SECRETS {
+        r.add(&Secret::from(s));
+    }
+    r
+}
+
+/// The printing oracle: what reaches the job log from `text`.
+fn assert_printable(text: &str, r: &Redactor) {
+    let line = untrusted::line(text, r, "fallback");
+    assert!(!r.quotes_secret(&line), "secret in {line:?}");
+    assert!(
+        !line.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "unsafe character in {line:?}"
+    );
+    assert!(line.len() <= untrusted::LINE_MAX_BYTES + 16, "line too long");
+}
+
+fn platform(b: u8) -> Platform {
+    if b % 2 == 0 { Platform::Vm } else { Platform::Sc }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [mode, status_byte, rest @ ..] = data else {
+        return;
+    };
+    let r = redactor();
+    let text = String::from_utf8_lossy(rest);
+    match mode % 6 {
+        // The streamed user list, through the same bounds as a live answer.
+        0 => {
+            let bounded = BoundedJson::new(rest, BodyLimits::LIST);
+            if let Ok(found) = tenable::user_from_list(bounded, "alice@example.com") {
+                match found {
+                    Ok(user) => assert_printable(&format!("{} {}", user.username, user.id), &r),
+                    Err(e) => assert_printable(&e.to_string(), &r),
+                }
+            }
+        }
+        // Credential details, as TVM and SC send them.
+        1 => {
+            if let Ok(map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(rest) {
+                if let Ok(c) = Credential::from_vm("u".into(), map.clone()) {
+                    assert_printable(&format!("{} {} {:?}", c.name, c.kind, c.username), &r);
+                }
+                let c = Credential::from_sc(&map);
+                assert_printable(&format!("{} {} {}", c.id, c.name, c.kind), &r);
+            }
+        }
+        // An error answer to any request, classified and printed.
+        2 => {
+            let status = 200 + u16::from(*status_byte) * 2;
+            let reply = Reply {
+                status,
+                request_id: untrusted::request_id(&text),
+                set_cookie: None,
+                body: rest.to_vec(),
+            };
+            let asked = match status_byte % 3 {
+                0 => Asked::Read { object: None },
+                1 => Asked::Read {
+                    object: Some(("credential", &text)),
+                },
+                _ => Asked::Change {
+                    kind: "user",
+                    name: &text,
+                },
+            };
+            // Tenable's own message is redacted where it is read, before any line is made.
+            if let Some(message) = tenable::error_message(platform(*status_byte), rest, &r) {
+                assert!(!r.quotes_secret(&message), "secret in {message:?}");
+            }
+            let e = tenable::classify(platform(*status_byte), "the change", &reply, &r, asked);
+            assert_printable(&e.to_string(), &r);
+            let _ = tenable::sc_error_code(rest);
+        }
+        // Retry-After, seconds or a date, any value.
+        3 => {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let _ = parse_retry_after(&text, now);
+        }
+        // Ids on their way into a path.
+        4 => {
+            let shape = if status_byte % 2 == 0 { IdShape::Number } else { IdShape::Uuid };
+            match tenable::path_id(platform(*status_byte), "user", shape, &text) {
+                Ok(segment) => assert!(
+                    segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'),
+                    "{segment:?}"
+                ),
+                Err(e) => assert_printable(&e.to_string(), &r),
+            }
+        }
+        // Any text from outside, printed.
+        _ => assert_printable(&text, &r),
+    }
+});
