@@ -171,6 +171,7 @@ pub fn run(cli: Cli) -> ExitStatus {
                 credential_name: args.credential_name,
                 credential_match: args.credential_match,
                 verify: args.verify,
+                ..Overrides::default()
             };
             let mode = if args.check { Mode::Check } else { Mode::Apply };
             app::standalone(stdin.lock(), &args.user, &env, file, &flags, mode, &mut ctx)

@@ -129,7 +129,7 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     let logs_in = |p: &str| {
         client
             .password_logs_in(DEMO_USER, &Secret::from(p))
-            .map_err(RotateError::before_change)
+            .map_err(|e| Error::from(RotateError::before_change(e)))
     };
     let new_ok = logs_in(&new_password)?;
     let old_ok = logs_in(&old_password)?;

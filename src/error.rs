@@ -16,9 +16,9 @@ pub enum Error {
     /// Settings from the record, environment or flags.
     #[error("{0}; the Tenable password was not changed")]
     Config(#[from] ConfigError),
-    /// The rotation itself.
+    /// The rotation itself (boxed: it carries the most, and errors travel by value).
     #[error(transparent)]
-    Rotate(#[from] RotateError),
+    Rotate(Box<RotateError>),
     /// A command-line mistake, or a subcommand's own input (standalone passwords).
     #[error("{0}")]
     Usage(String),
@@ -27,27 +27,26 @@ pub enum Error {
     Emulator(std::io::Error),
 }
 
+impl From<RotateError> for Error {
+    fn from(e: RotateError) -> Self {
+        Error::Rotate(Box::new(e))
+    }
+}
+
 impl Error {
     /// The exit status for this error (the table in `exit`).
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Error::Keeper(_) | Error::Config(_) | Error::Usage(_) => ExitStatus::BadInput,
             Error::Emulator(_) => ExitStatus::Unavailable,
-            Error::Rotate(e) => match e {
-                RotateError::Tenable {
-                    state: PasswordState::Unknown,
-                    ..
-                }
-                | RotateError::Partial {
-                    state: PasswordState::Unknown,
-                    ..
-                }
-                | RotateError::VerifyFailed { .. } => ExitStatus::Unknown,
+            Error::Rotate(e) if e.state() == PasswordState::Unknown => ExitStatus::Unknown,
+            Error::Rotate(e) => match e.as_ref() {
                 RotateError::Tenable { source, .. } | RotateError::Partial { source, .. } => {
                     tenable_status(source)
                 }
                 RotateError::NotApplied { .. } => ExitStatus::Unavailable,
                 RotateError::TargetUnclear { .. } => ExitStatus::BadInput,
+                RotateError::VerifyFailed { .. } => ExitStatus::Unknown,
             },
         }
     }

@@ -28,6 +28,7 @@ pub mod error;
 pub mod exit;
 pub mod harden;
 pub mod keeper;
+pub mod machine;
 pub mod rotate;
 pub mod secret;
 pub mod tenable;

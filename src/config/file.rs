@@ -24,7 +24,7 @@ use super::ConfigError;
 use crate::secret::Secret;
 
 /// Every key the file may have.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "access_key",
     "secret_key",
     "url",
@@ -33,6 +33,7 @@ pub const KEYS: [&str; 11] = [
     "credential_name",
     "credential_match",
     "verify",
+    "on_partial_failure",
     "record_title",
     "ca_file",
     "timeout",
@@ -62,6 +63,8 @@ pub struct ConfigFile {
     pub credential_match: Option<String>,
     /// `verify`.
     pub verify: Option<String>,
+    /// `on_partial_failure`.
+    pub on_partial_failure: Option<String>,
     /// `record_title`: the key record's title.
     pub record_title: Option<String>,
     /// `ca_file`: extra CA certificates (PEM).
@@ -147,6 +150,7 @@ impl ConfigFile {
             credential_name: take("credential_name", false)?,
             credential_match: take("credential_match", false)?,
             verify: take("verify", false)?,
+            on_partial_failure: take("on_partial_failure", false)?,
             record_title: take("record_title", false)?,
             ca_file: take("ca_file", false)?,
             timeout: take("timeout", true)?,

@@ -45,8 +45,11 @@ pub mod field {
     pub const CREDENTIAL_MATCH: &str = "tenable_credential_match";
     /// `none` (default) or `login`: log in with the new password after changing a user's.
     pub const VERIFY: &str = "tenable_verify";
+    /// `restore` (default) or `keep`: when one of several credentials fails, set the ones
+    /// already changed back to the old password, or leave them changed.
+    pub const ON_PARTIAL_FAILURE: &str = "tenable_on_partial_failure";
     /// Every field we read.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 9] = [
         ACCESS_KEY,
         SECRET_KEY,
         URL,
@@ -55,6 +58,7 @@ pub mod field {
         CREDENTIAL_NAME,
         CREDENTIAL_MATCH,
         VERIFY,
+        ON_PARTIAL_FAILURE,
     ];
 }
 
@@ -86,10 +90,12 @@ pub mod env {
     pub const CREDENTIAL_MATCH: &str = "TENABLE_CREDENTIAL_MATCH";
     /// As the record field `tenable_verify`.
     pub const VERIFY: &str = "TENABLE_VERIFY";
+    /// As the record field `tenable_on_partial_failure`.
+    pub const ON_PARTIAL_FAILURE: &str = "TENABLE_ON_PARTIAL_FAILURE";
     /// Path of the settings file (as `--config`).
     pub const CONFIG: &str = "TENABLE_ROTATE_CONFIG";
     /// Every variable we read.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 15] = [
         URL,
         CA_FILE,
         RECORD_TITLE,
@@ -103,6 +109,7 @@ pub mod env {
         CREDENTIAL_NAME,
         CREDENTIAL_MATCH,
         VERIFY,
+        ON_PARTIAL_FAILURE,
         CONFIG,
     ];
 }
@@ -312,6 +319,9 @@ pub struct Settings {
     pub target_explicit: bool,
     /// Log in with the new password after changing a user's.
     pub verify_login: bool,
+    /// When one of several credentials fails, set those already changed back (all or
+    /// nothing); `false` leaves them changed.
+    pub restore_on_partial_failure: bool,
     /// Timeouts, trust and retries.
     pub transport: TransportConfig,
 }
@@ -331,6 +341,8 @@ pub struct Overrides {
     pub credential_match: Option<String>,
     /// `none` or `login` (`--verify`).
     pub verify: Option<String>,
+    /// `restore` or `keep` (`--on-partial-failure`).
+    pub on_partial_failure: Option<String>,
 }
 
 /// Everything a rotation's settings may come from.
@@ -394,6 +406,7 @@ struct Layer {
     credential_name: Option<Sourced>,
     credential_match: Option<Sourced>,
     verify: Option<Sourced>,
+    on_partial_failure: Option<Sourced>,
 }
 
 impl Layer {
@@ -411,6 +424,7 @@ impl Layer {
             credential_name: get(env::CREDENTIAL_NAME),
             credential_match: get(env::CREDENTIAL_MATCH),
             verify: get(env::VERIFY),
+            on_partial_failure: get(env::ON_PARTIAL_FAILURE),
         }
     }
 
@@ -455,6 +469,7 @@ impl Layer {
             credential_name: plain(field::CREDENTIAL_NAME)?,
             credential_match: plain(field::CREDENTIAL_MATCH)?,
             verify: plain(field::VERIFY)?,
+            on_partial_failure: plain(field::ON_PARTIAL_FAILURE)?,
         };
         if layer.url.is_some() && layer.sc_host.is_some() {
             return Err(ConfigError::Conflict(
@@ -477,6 +492,7 @@ impl Layer {
             credential_name: get("credential_name", &file.credential_name),
             credential_match: get("credential_match", &file.credential_match),
             verify: get("verify", &file.verify),
+            on_partial_failure: get("on_partial_failure", &file.on_partial_failure),
         };
         if layer.url.is_some() && layer.sc_host.is_some() {
             return Err(ConfigError::Conflict(
@@ -573,6 +589,9 @@ pub fn resolve(sources: &Sources<'_>) -> Result<Settings, ConfigError> {
             &l.credential_match
         }),
         verify: first(flag(&flags.verify, "verify"), |l| &l.verify),
+        on_partial_failure: first(flag(&flags.on_partial_failure, "on-partial-failure"), |l| {
+            &l.on_partial_failure
+        }),
     };
     // Settings the record does not carry: environment, else file.
     let ca_file = Sourced::from_env(env, env::CA_FILE)
@@ -666,6 +685,7 @@ struct Chosen {
     credential_name: Option<Sourced>,
     credential_match: Option<Sourced>,
     verify: Option<Sourced>,
+    on_partial_failure: Option<Sourced>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -734,6 +754,11 @@ fn build(
         ));
     }
     let verify_login = choice(&o.verify, &["none", "login"], "`none` or `login`")? == Some("login");
+    let restore_on_partial_failure = choice(
+        &o.on_partial_failure,
+        &["restore", "keep"],
+        "`restore` or `keep`",
+    )? != Some("keep");
     let mut transport = TransportConfig {
         ca_file: ca_file.map(|c| PathBuf::from(c.value)),
         ..TransportConfig::default()
@@ -760,6 +785,7 @@ fn build(
         target,
         target_explicit: o.target.is_some(),
         verify_login,
+        restore_on_partial_failure,
         transport,
     })
 }

@@ -57,6 +57,51 @@ impl fmt::Display for PasswordState {
     }
 }
 
+/// What became of the credentials already changed when a later one failed (all or nothing,
+/// unless `tenable_on_partial_failure` = `keep`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restore {
+    /// Not set back; they hold the new password.
+    Kept {
+        /// Why not.
+        why: &'static str,
+    },
+    /// Each was set back to the old password, so none is left changed.
+    AllRestored,
+    /// Setting back failed for some.
+    Failed {
+        /// Those not set back, quoted.
+        failed: String,
+        /// Whether an answer was unclear (their state is then unknown).
+        unknown: bool,
+    },
+}
+
+impl fmt::Display for Restore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Restore::Kept { why } => write!(
+                f,
+                "they keep the new password ({why}); {}",
+                PasswordState::Partial
+            ),
+            Restore::AllRestored => f.write_str(
+                "each was set back to the old password, so no credential is left changed; re-running is safe",
+            ),
+            Restore::Failed { failed, unknown } => write!(
+                f,
+                "setting back failed for {failed}, which {}; {}",
+                if *unknown {
+                    "may hold either password (unknown)"
+                } else {
+                    "hold the new password"
+                },
+                PasswordState::Partial
+            ),
+        }
+    }
+}
+
 /// A rotation that did not complete.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -88,18 +133,17 @@ pub enum RotateError {
         /// What was changed.
         target: String,
     },
-    /// Some credentials changed before one failed.
-    #[error(
-        "changed {done} before {source}; that one's state: {state}; {}",
-        PasswordState::Partial
-    )]
+    /// Some credentials changed before one failed; `restore` says what became of them.
+    #[error("{source}; {state}; before it, {done} had been changed: {restore}")]
     Partial {
-        /// The credentials already changed, quoted.
+        /// The credentials changed before the failure, quoted.
         done: String,
         /// The failure.
         source: TenableError,
         /// The failed credential's state: `NotChanged` or `Unknown`.
         state: PasswordState,
+        /// Whether those were set back.
+        restore: Box<Restore>,
     },
     /// No target was set and the name is a managed credential too: refuse to guess.
     #[error(
@@ -133,7 +177,13 @@ impl RotateError {
                 PasswordState::NotChanged
             }
             RotateError::VerifyFailed { .. } => PasswordState::Unknown,
-            RotateError::Partial { .. } => PasswordState::Partial,
+            RotateError::Partial { state, restore, .. } => match (restore.as_ref(), state) {
+                (_, PasswordState::Unknown) | (Restore::Failed { unknown: true, .. }, _) => {
+                    PasswordState::Unknown
+                }
+                (Restore::AllRestored, state) => *state,
+                _ => PasswordState::Partial,
+            },
         }
     }
 }

@@ -24,7 +24,7 @@ mod error;
 
 use std::time::{Duration, Instant};
 
-pub use error::{PasswordState, RotateError};
+pub use error::{PasswordState, Restore, RotateError};
 
 use crate::config::{Settings, Target};
 use crate::secret::{Redactor, Secret};
@@ -247,7 +247,8 @@ pub fn run(settings: &Settings, passwords: &Passwords, mode: Mode) -> Result<Rep
             &mut report,
         )?,
         Target::Credentials(selection) => {
-            rotate_credentials(&client, selection, &passwords.new, mode, &mut report)?
+            let restore = settings.restore_on_partial_failure;
+            rotate_credentials(&client, selection, passwords, restore, mode, &mut report)?
         }
     }
     report.state = if mode == Mode::Check {
@@ -416,13 +417,67 @@ fn prove(found: &FoundUser<'_>, passwords: &Passwords) -> Proof {
     Proof::Nothing
 }
 
+/// Sets one credential's password.
+fn set_credential(
+    client: &Client,
+    credential: &Credential,
+    password: &Secret,
+) -> Result<Option<String>, TenableError> {
+    match client {
+        Client::Vm(vm) => vm.change_credential_password(credential, password),
+        Client::Sc(sc) => sc.change_credential_password(credential, password),
+    }
+}
+
+/// When a credential fails after others were changed: with `restore` on and an old password
+/// known, each changed one is set back to the old password (all or nothing).
+fn restore_changed(
+    client: &Client,
+    changed: &[&Credential],
+    passwords: &Passwords,
+    restore: bool,
+) -> Restore {
+    if !restore {
+        return Restore::Kept {
+            why: "tenable_on_partial_failure = keep",
+        };
+    }
+    if passwords.old.is_empty() {
+        return Restore::Kept {
+            why: "there is no old password to set back",
+        };
+    }
+    let mut failed = Vec::new();
+    let mut unknown = false;
+    for credential in changed {
+        if let Err(e) = set_credential(client, credential, &passwords.old) {
+            unknown |= !e.proves_not_applied();
+            failed.push(format!(
+                "'{}' ({})",
+                untrusted::field(&credential.name),
+                untrusted::field(&credential.id)
+            ));
+        }
+    }
+    if failed.is_empty() {
+        Restore::AllRestored
+    } else {
+        Restore::Failed {
+            failed: untrusted::list(failed, 5),
+            unknown,
+        }
+    }
+}
+
 fn rotate_credentials(
     client: &Client,
     selection: &CredentialMatch,
-    new: &Secret,
+    passwords: &Passwords,
+    restore: bool,
     mode: Mode,
     report: &mut Report,
 ) -> Result<(), RotateError> {
+    let new = &passwords.new;
     let (platform, found) = match client {
         Client::Vm(vm) => (Platform::Vm, vm.find_credentials(selection)),
         Client::Sc(sc) => (Platform::Sc, sc.find_credentials(selection)),
@@ -472,6 +527,7 @@ fn rotate_credentials(
         ));
     }
     let mut done: Vec<String> = Vec::new();
+    let mut changed: Vec<&Credential> = Vec::new();
     for credential in &found {
         let mut item = Item {
             kind: "credential",
@@ -483,15 +539,12 @@ fn rotate_credentials(
         if credential.password_key.is_none() {
             item.result = ItemResult::SkippedNoPassword;
         } else if mode == Mode::Apply {
-            let outcome = match client {
-                Client::Vm(vm) => vm.change_credential_password(credential, new),
-                Client::Sc(sc) => sc.change_credential_password(credential, new),
-            };
-            match outcome {
+            match set_credential(client, credential, new) {
                 Ok(request_id) => {
                     report.request_ids.extend(request_id);
                     item.result = ItemResult::Changed;
                     done.push(label(credential));
+                    changed.push(credential);
                 }
                 Err(source) => {
                     // A credential cannot be read back, so an unclear answer stays unknown.
@@ -507,6 +560,7 @@ fn rotate_credentials(
                         done: untrusted::list(done, 5),
                         source,
                         state,
+                        restore: Box::new(restore_changed(client, &changed, passwords, restore)),
                     });
                 }
             }

@@ -122,6 +122,8 @@ fn strip_userinfo(input: &str) -> String {
 pub struct TransportConfig {
     /// Extra CA certificates (PEM) trusted besides the OS store.
     pub ca_file: Option<PathBuf>,
+    /// Extra CA certificates given as PEM text (the machine interface's `ca_pem`).
+    pub ca_pem: Option<String>,
     /// Longest wait to connect (DNS, TCP, TLS, proxy).
     pub connect_timeout: Duration,
     /// Longest wait for one request's answer.
@@ -136,6 +138,7 @@ impl Default for TransportConfig {
     fn default() -> Self {
         TransportConfig {
             ca_file: None,
+            ca_pem: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(60),
@@ -273,7 +276,10 @@ impl Transport {
     ) -> Result<Transport, TransportError> {
         let tls = if base.is_https() {
             TlsConfig::builder()
-                .root_certs(root_certs(config.ca_file.as_ref())?)
+                .root_certs(root_certs(
+                    config.ca_file.as_ref(),
+                    config.ca_pem.as_deref(),
+                )?)
                 .build()
         } else {
             TlsConfig::default()
@@ -689,30 +695,40 @@ pub fn proxy_from_env(
 
 /// The OS trust store plus the certificates in `ca_file`. If the OS store is empty (a bare
 /// container), Mozilla's roots compiled into the binary stand in for it.
-fn root_certs(ca_file: Option<&PathBuf>) -> Result<RootCerts, TransportError> {
+fn root_certs(
+    ca_file: Option<&PathBuf>,
+    ca_pem: Option<&str>,
+) -> Result<RootCerts, TransportError> {
     let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
         .certs
         .iter()
         .map(|der| Certificate::from_der(der.as_ref()).to_owned())
         .collect();
     let from_os = !certs.is_empty();
+    let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(path) = ca_file {
         let shown = path.display().to_string();
         let pem = std::fs::read(path).map_err(|e| TransportError::CaFile {
             path: shown.clone(),
             reason: e.kind().to_string(),
         })?;
+        sources.push((shown, pem));
+    }
+    if let Some(pem) = ca_pem {
+        sources.push(("(ca_pem)".to_owned(), pem.as_bytes().to_vec()));
+    }
+    for (shown, pem) in &sources {
         let mut found = 0;
-        for item in ureq::tls::parse_pem(&pem) {
+        for item in ureq::tls::parse_pem(pem) {
             match item {
                 Ok(PemItem::Certificate(cert)) => {
-                    certs.push(cert);
+                    certs.push(cert.to_owned());
                     found += 1;
                 }
                 Ok(_) => {}
                 Err(_) => {
                     return Err(TransportError::CaFile {
-                        path: shown,
+                        path: shown.clone(),
                         reason: "it is not valid PEM".into(),
                     });
                 }
@@ -720,12 +736,12 @@ fn root_certs(ca_file: Option<&PathBuf>) -> Result<RootCerts, TransportError> {
         }
         if found == 0 {
             return Err(TransportError::CaFile {
-                path: shown,
+                path: shown.clone(),
                 reason: "it holds no certificate".into(),
             });
         }
     }
-    if !from_os && ca_file.is_none() {
+    if !from_os && sources.is_empty() {
         return Ok(RootCerts::WebPki);
     }
     Ok(RootCerts::from(certs))

@@ -260,3 +260,104 @@ fn standalone_rotate_takes_keys_from_env_and_passwords_from_stdin() {
     .expect_code(2)
     .expect_error_line("TENABLE_ACCESS_KEY is not set");
 }
+
+/// The TVM id the emulator gives its second seeded credential ("Linux scan account").
+const LINUX_UUID: &str = "0000c4ed-0000-4000-8003-0000000003e9";
+
+fn by_account(e: &Emulator, extra: serde_json::Value) -> String {
+    let mut fields = json!({"tenable_url": e.url(), "tenable_target": "credential", "tenable_credential_match": "username"});
+    fields
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    line(SVC, fields)
+}
+
+#[test]
+fn a_refused_credential_sets_back_those_already_changed() {
+    let e = emulator();
+    e.inject(
+        format!("403@PUT /credentials/{LINUX_UUID}")
+            .parse()
+            .unwrap(),
+    );
+    let run = run(
+        &["--output", "json"],
+        by_account(&e, json!({})).as_bytes(),
+        &[],
+    );
+    run.expect_code(3);
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(v["exit_code"], 3, "{run:#?}");
+    assert_eq!(v["password_state"], "not-changed", "{run:#?}");
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("'AD scan account'") && error.contains("each was set back"),
+        "{error}"
+    );
+    for name in ["AD scan account", "Linux scan account", "Postgres scan"] {
+        assert_eq!(
+            e.vm_credential_secret(name, "password").as_deref(),
+            Some(SVC_OLD),
+            "{name}: all or nothing"
+        );
+    }
+    // AD: set, then set back; Linux: refused; Postgres: never reached.
+    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3);
+}
+
+#[test]
+fn keep_leaves_the_changed_credentials_and_says_so() {
+    let e = emulator();
+    e.inject(
+        format!("403@PUT /credentials/{LINUX_UUID}")
+            .parse()
+            .unwrap(),
+    );
+    let run = run(
+        &[],
+        by_account(&e, json!({"tenable_on_partial_failure": "keep"})).as_bytes(),
+        &[],
+    );
+    run.expect_code(3)
+        .expect_error_line("they keep the new password (tenable_on_partial_failure = keep)");
+    assert_eq!(
+        e.vm_credential_secret("AD scan account", "password")
+            .as_deref(),
+        Some(NEW)
+    );
+    assert_eq!(
+        e.vm_credential_secret("Linux scan account", "password")
+            .as_deref(),
+        Some(SVC_OLD)
+    );
+}
+
+#[test]
+fn an_unclear_answer_on_a_credential_is_unknown_and_never_resent() {
+    let e = emulator();
+    e.inject(
+        format!("503@PUT /credentials/{LINUX_UUID}")
+            .parse()
+            .unwrap(),
+    );
+    let run = run(
+        &["--output", "json"],
+        by_account(&e, json!({})).as_bytes(),
+        &[],
+    );
+    run.expect_code(7);
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(v["password_state"], "unknown", "{run:#?}");
+    assert!(v["error"].as_str().unwrap().contains("UNKNOWN"), "{run:#?}");
+    assert_eq!(
+        e.request_count(&format!("PUT /credentials/{{uuid}}")),
+        3,
+        "AD set and set back, Linux sent once and never again"
+    );
+    assert_eq!(
+        e.vm_credential_secret("AD scan account", "password")
+            .as_deref(),
+        Some(SVC_OLD)
+    );
+}
