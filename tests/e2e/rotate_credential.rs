@@ -351,7 +351,7 @@ fn an_unclear_answer_on_a_credential_is_unknown_and_never_resent() {
     assert_eq!(v["password_state"], "unknown", "{run:#?}");
     assert!(v["error"].as_str().unwrap().contains("UNKNOWN"), "{run:#?}");
     assert_eq!(
-        e.request_count(&format!("PUT /credentials/{{uuid}}")),
+        e.request_count("PUT /credentials/{uuid}"),
         3,
         "AD set and set back, Linux sent once and never again"
     );
