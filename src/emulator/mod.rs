@@ -458,6 +458,35 @@ fn control_route(state: &mut State, route: &str, request: &Request) -> Response 
             rules.into_iter().for_each(|r| state.faults.arm(r));
             Response::json(200, &serde_json::json!({"armed": armed}))
         }
+        // Compares without revealing: whether a user's or credential's password is the given
+        // one, for scripts that drive the emulator over HTTP (conformance/keeper_samples.py).
+        ("POST", "password-is") => {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let field = |k: &str| body[k].as_str().unwrap_or_default();
+            let (name, password) = (field("name"), field("password"));
+            let credential = |list: &[state::Credential]| {
+                list.iter()
+                    .find(|c| c.name == name)
+                    .and_then(|c| c.settings.get("password"))
+                    .is_some_and(|p| p.as_str() == Some(password))
+            };
+            let matches = match (field("platform"), field("kind")) {
+                ("vm", "user") => state.vm_password(name).is_some_and(|p| p == password),
+                ("sc", "user") => state
+                    .sc_users
+                    .iter()
+                    .any(|u| u.username == name && u.password == password),
+                ("vm", "credential") => credential(&state.vm_credentials),
+                ("sc", "credential") => credential(&state.sc_credentials),
+                _ => {
+                    return Response::json(
+                        400,
+                        &serde_json::json!({"error": "expected platform vm|sc, kind user|credential, name, password"}),
+                    );
+                }
+            };
+            Response::json(200, &serde_json::json!({ "matches": matches }))
+        }
         ("POST", "config") => {
             let Ok(serde_json::Value::Object(settings)) =
                 serde_json::from_slice::<serde_json::Value>(&request.body)
