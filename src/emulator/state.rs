@@ -164,10 +164,11 @@ impl State {
         &self.container_uuid
     }
 
-    /// `text`, or `text` followed by the submitted value in quotes when echoing is on.
+    /// `text`, or `text (submitted)` when echoing is on; `submitted` quotes the value, e.g.
+    /// `password 'X'`.
     pub fn echo(&self, text: &str, submitted: &str) -> String {
         if self.echo_submitted {
-            format!("{text} (submitted: '{submitted}')")
+            format!("{text} ({submitted})")
         } else {
             text.to_owned()
         }

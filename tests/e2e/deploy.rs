@@ -214,3 +214,27 @@ fn every_drop_in_exists_for_both_gateways_and_passes_the_missing_binary_as_exit_
         .expect_error_line("no executable at /nonexistent/tenable-rotate");
     }
 }
+
+#[test]
+fn a_password_tenable_quotes_back_never_reaches_the_job_log() {
+    // Real services quote a rejected value in their message; the emulator does too when asked.
+    let e = same_name_emulator();
+    e.set_echo_submitted(true);
+    let weak = "Weak-pw1!";
+    let line = payload(
+        NAME,
+        weak,
+        OLD,
+        json!([key_record(json!({})), user_record(NAME, OLD)]),
+    );
+    let run = gateway_runs(
+        &script("tenable_io_user.sh"),
+        &line,
+        &binary(),
+        &[("TIO_URL", e.url().as_str())],
+    );
+    run.expect_code(5)
+        .expect_no_secret(&[weak, OLD, ACCESS, SECRET])
+        .expect_error_line("at least 12 characters");
+    assert!(e.vm_password_is(NAME, OLD));
+}
