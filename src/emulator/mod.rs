@@ -50,6 +50,11 @@ pub struct EmulatorConfig {
     pub tls: bool,
     /// Faults armed at start.
     pub faults: Vec<FaultRule>,
+    /// The rights of the API keys' user on both platforms (default: administrator).
+    pub api_role: ApiRole,
+    /// Quote submitted values (a rejected password, a refused setting) in error messages, as
+    /// real services do, so that tests can prove the client redacts them.
+    pub echo_submitted: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -66,7 +71,76 @@ impl Default for EmulatorConfig {
             sc_credentials: Vec::new(),
             tls: false,
             faults: Vec::new(),
+            api_role: ApiRole::Admin,
+            echo_submitted: false,
         }
+    }
+}
+
+/// The role of the user that owns the API keys, and what it may do.
+///
+/// | role | TVM | SC |
+/// | --- | --- | --- |
+/// | `basic` | Basic \[16\]: lists users (uuid, id, username, email only), reads credentials with Can Use; `GET /users/{id}`, `chpasswd` and credential edits are 403 `Insufficient scope` | Auditor: sees only itself in `GET /rest/user`; may change only its own password; credential edits refused |
+/// | `standard` | Standard \[32\]: as basic, but has Can Edit on credentials | Security Analyst: sees every user but may change only its own password; may edit credentials |
+/// | `admin` | Administrator \[64\]: everything | Security Manager: everything |
+///
+/// TVM's 403 body is the recorded one (test_users_change_password_permissionserror.yaml). SC
+/// has no recorded rights refusal; it answers 403 with `error_code` 146, the code pyTenable
+/// issue #917 shows for an access failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiRole {
+    /// TVM Basic, SC Auditor.
+    Basic,
+    /// TVM Standard, SC Security Analyst.
+    Standard,
+    /// TVM Administrator, SC Security Manager.
+    #[default]
+    Admin,
+}
+
+impl ApiRole {
+    /// TVM's `permissions` value for the role.
+    pub fn vm_permissions(self) -> u32 {
+        match self {
+            ApiRole::Basic => 16,
+            ApiRole::Standard => 32,
+            ApiRole::Admin => 64,
+        }
+    }
+
+    /// SC's role (id, name).
+    pub fn sc_role(self) -> (&'static str, &'static str) {
+        match self {
+            ApiRole::Basic => ("7", "Auditor"),
+            ApiRole::Standard => ("3", "Security Analyst"),
+            ApiRole::Admin => ("2", "Security Manager"),
+        }
+    }
+}
+
+impl FromStr for ApiRole {
+    type Err = String;
+    /// `basic`, `standard` or `admin` (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "basic" => Ok(ApiRole::Basic),
+            "standard" => Ok(ApiRole::Standard),
+            "admin" | "administrator" => Ok(ApiRole::Admin),
+            other => Err(format!(
+                "unknown API role '{other}'; use basic, standard or admin"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ApiRole::Basic => "basic",
+            ApiRole::Standard => "standard",
+            ApiRole::Admin => "admin",
+        })
     }
 }
 
@@ -79,7 +153,7 @@ pub enum CredentialKind {
     Ssh,
     /// Database (PostgreSQL, password auth).
     Database,
-    /// SNMPv1/v2c: a community string, no password.
+    /// SNMPv1/v2c: a community string (`community_string`), no password.
     SnmpV1,
 }
 
@@ -245,6 +319,22 @@ impl Emulator {
         self.state().requests.get(route).copied().unwrap_or(0)
     }
 
+    /// Every route template requested so far (`GET /credentials/{uuid}`, `PATCH /rest/user/{id}`,
+    /// …), sorted: what a client actually sent, for checks that must follow the client.
+    pub fn routes_seen(&self) -> Vec<String> {
+        self.state().requests.keys().cloned().collect()
+    }
+
+    /// Gives the API keys' user another role from now on.
+    pub fn set_api_role(&self, role: ApiRole) {
+        self.state().set_api_role(role);
+    }
+
+    /// Turns quoting of submitted values in error messages on or off.
+    pub fn set_echo_submitted(&self, echo: bool) {
+        self.state().echo_submitted = echo;
+    }
+
     /// Password-changing requests that changed state, per route template.
     pub fn changes_applied(&self, route: &str) -> u64 {
         self.state().applied.get(route).copied().unwrap_or(0)
@@ -273,9 +363,11 @@ pub fn route_template(method: &str, path: &str) -> String {
     let mut previous = "";
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
-        let is_id = segment.bytes().all(|b| b.is_ascii_digit())
-            || (segment.len() >= 32 && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'));
-        if previous == "credentials" {
+        let is_uuid =
+            segment.len() >= 32 && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        let is_id = segment.bytes().all(|b| b.is_ascii_digit()) || is_uuid;
+        // `/credentials/types` is a route of its own, not a credential.
+        if previous == "credentials" && is_id {
             out.push_str("{uuid}");
         } else if is_id {
             out.push_str("{id}");
@@ -366,6 +458,66 @@ fn control_route(state: &mut State, route: &str, request: &Request) -> Response 
             rules.into_iter().for_each(|r| state.faults.arm(r));
             Response::json(200, &serde_json::json!({"armed": armed}))
         }
+        // Compares without revealing: whether a user's or credential's password is the given
+        // one, for scripts that drive the emulator over HTTP (conformance/keeper_samples.py).
+        ("POST", "password-is") => {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            let field = |k: &str| body[k].as_str().unwrap_or_default();
+            let (name, password) = (field("name"), field("password"));
+            let credential = |list: &[state::Credential]| {
+                list.iter()
+                    .find(|c| c.name == name)
+                    .and_then(|c| c.settings.get("password"))
+                    .is_some_and(|p| p.as_str() == Some(password))
+            };
+            let matches = match (field("platform"), field("kind")) {
+                ("vm", "user") => state.vm_password(name).is_some_and(|p| p == password),
+                ("sc", "user") => state
+                    .sc_users
+                    .iter()
+                    .any(|u| u.username == name && u.password == password),
+                ("vm", "credential") => credential(&state.vm_credentials),
+                ("sc", "credential") => credential(&state.sc_credentials),
+                _ => {
+                    return Response::json(
+                        400,
+                        &serde_json::json!({"error": "expected platform vm|sc, kind user|credential, name, password"}),
+                    );
+                }
+            };
+            Response::json(200, &serde_json::json!({ "matches": matches }))
+        }
+        ("POST", "config") => {
+            let Ok(serde_json::Value::Object(settings)) =
+                serde_json::from_slice::<serde_json::Value>(&request.body)
+            else {
+                return Response::json(
+                    400,
+                    &serde_json::json!({"error": "expected a JSON object"}),
+                );
+            };
+            for (key, value) in &settings {
+                match (key.as_str(), value) {
+                    ("api_role", serde_json::Value::String(role)) => match role.parse() {
+                        Ok(role) => state.set_api_role(role),
+                        Err(e) => return Response::json(400, &serde_json::json!({"error": e})),
+                    },
+                    ("echo_submitted", serde_json::Value::Bool(echo)) => {
+                        state.echo_submitted = *echo
+                    }
+                    _ => {
+                        return Response::json(
+                            400,
+                            &serde_json::json!({"error": format!("unknown or mistyped setting '{key}'; use api_role (text) or echo_submitted (true/false)")}),
+                        );
+                    }
+                }
+            }
+            Response::json(
+                200,
+                &serde_json::json!({"api_role": state.api_role.to_string(), "echo_submitted": state.echo_submitted}),
+            )
+        }
         _ => Response::json(
             404,
             &serde_json::json!({"error": "unknown emulator control route"}),
@@ -430,6 +582,23 @@ mod tests {
             "PATCH /rest/user/{id}"
         );
         assert_eq!(route_template("GET", "/users"), "GET /users");
+        assert_eq!(
+            route_template("GET", "/credentials/types"),
+            "GET /credentials/types"
+        );
+        assert_eq!(
+            route_template("GET", "/filters/credentials"),
+            "GET /filters/credentials"
+        );
+    }
+
+    #[test]
+    fn roles_parse_and_print() {
+        for role in [ApiRole::Basic, ApiRole::Standard, ApiRole::Admin] {
+            assert_eq!(role.to_string().parse::<ApiRole>(), Ok(role));
+        }
+        assert_eq!("Administrator".parse::<ApiRole>(), Ok(ApiRole::Admin));
+        assert!("root".parse::<ApiRole>().is_err());
     }
 
     #[test]

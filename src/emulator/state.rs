@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::faults::Faults;
-use super::{CredentialKind, CredentialSeed, EmulatorConfig};
+use super::{ApiRole, CredentialKind, CredentialSeed, EmulatorConfig};
 
 /// Id of the first configured TVM user; the API owner is 1.
 const FIRST_VM_ID: u64 = 2;
@@ -57,6 +57,10 @@ pub struct State {
     pub requests: BTreeMap<String, u64>,
     pub applied: BTreeMap<String, u64>,
     pub faults: Faults,
+    /// The rights of the API keys' user.
+    pub api_role: ApiRole,
+    /// Quote submitted values in error messages.
+    pub echo_submitted: bool,
     container_uuid: String,
 }
 
@@ -76,7 +80,7 @@ impl State {
             id: 1,
             username: "api-admin@example.com".into(),
             password: format!("Api-{:x}!A1", fastrand::u64(..)),
-            permissions: 64,
+            permissions: config.api_role.vm_permissions(),
             failures: 0,
         }];
         vm_users.extend(config.users.iter().enumerate().map(|(i, (u, p))| VmUser {
@@ -140,7 +144,33 @@ impl State {
                 config.faults.iter().cloned().for_each(|r| f.arm(r));
                 f
             },
+            api_role: config.api_role,
+            echo_submitted: config.echo_submitted,
             container_uuid: uuid_for(0xc0, 1),
+        }
+    }
+
+    /// Gives the API keys' user (TVM id 1, and the SC API user) another role.
+    pub fn set_api_role(&mut self, role: ApiRole) {
+        self.api_role = role;
+        if let Some(owner) = self.vm_users.iter_mut().find(|u| u.id == 1) {
+            owner.permissions = role.vm_permissions();
+        }
+        self.users_json = None;
+    }
+
+    /// The container's uuid, as in every user object.
+    pub fn container_uuid(&self) -> &str {
+        &self.container_uuid
+    }
+
+    /// `text`, or `text (submitted)` when echoing is on; `submitted` quotes the value, e.g.
+    /// `password 'X'`.
+    pub fn echo(&self, text: &str, submitted: &str) -> String {
+        if self.echo_submitted {
+            format!("{text} ({submitted})")
+        } else {
+            text.to_owned()
         }
     }
 
@@ -341,7 +371,8 @@ fn vm_credential(id: u64, seed: &CredentialSeed) -> Credential {
             put("port", "5432");
             put("database", "");
         }
-        CredentialKind::SnmpV1 => put("community", &seed.password),
+        // The one setting of the type (test_credentials_types_success.yaml).
+        CredentialKind::SnmpV1 => put("community_string", &seed.password),
     }
     Credential {
         id,

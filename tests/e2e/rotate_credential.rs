@@ -128,7 +128,8 @@ fn vm_credentials_by_account_update_every_match_across_domain_forms() {
         ]
     );
     assert_eq!(
-        e.vm_credential_secret("Switches", "community").as_deref(),
+        e.vm_credential_secret("Switches", "community_string")
+            .as_deref(),
         Some("public-community")
     );
 }
@@ -185,7 +186,8 @@ fn a_credential_type_without_a_password_is_refused() {
     .expect_error_line("has no password setting to rotate")
     .expect_no_secret(&["public-community", NEW, SVC_OLD]);
     assert_eq!(
-        e.vm_credential_secret("Switches", "community").as_deref(),
+        e.vm_credential_secret("Switches", "community_string")
+            .as_deref(),
         Some("public-community")
     );
 }
