@@ -593,7 +593,7 @@ const CASSETTES: [(&str, Outcome); 19] = [
     (
         "sc/test_policies_delete.yaml",
         Outcome::Replayed(
-            "sc_error_envelope_is_a_rejection_with_its_message: 403 envelope is a rejection",
+            "sc_does_not_exist_code_is_not_found_with_the_object_named: code 147 is not found (exit 4)",
         ),
     ),
     (
