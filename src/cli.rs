@@ -40,6 +40,10 @@ pub enum Command {
     /// Change a password outside Keeper: keys from TENABLE_ACCESS_KEY / TENABLE_SECRET_KEY,
     /// passwords from TENABLE_NEW_PASSWORD / TENABLE_OLD_PASSWORD or stdin lines (new, then old).
     Rotate(RotateArgs),
+    /// Machine interface: one JSON request on stdin (`rotate`, `check` or `rollback`, with
+    /// every setting and secret), one JSON result on stdout. For programs such as Keeper's SaaS
+    /// rotation plugin; secrets never go through argv or the environment.
+    Request,
     /// Rotate a demo user on the built-in emulator, through the production code path.
     Demo,
     /// Serve the built-in Tenable emulator on loopback until killed.
@@ -124,6 +128,13 @@ pub struct EmulatorArgs {
     /// A scripted fault, KIND\[@ROUTE_PREFIX\]\[*COUNT\] (repeatable), e.g. `429*2`, `drop-after@PUT /users`.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// The API keys' user's role: basic, standard or admin (TVM Basic/Standard/Administrator;
+    /// SC Auditor/Security Analyst/Security Manager); a limited role is refused as Tenable does.
+    #[arg(long, default_value = "admin", value_parser = |v: &str| v.parse::<crate::emulator::ApiRole>())]
+    pub api_role: crate::emulator::ApiRole,
+    /// Quote submitted values (a rejected password) in error messages, as real services do.
+    #[arg(long)]
+    pub echo_submitted: bool,
 }
 
 /// Runs the parsed command line and returns the exit status.
@@ -175,6 +186,19 @@ pub fn run(cli: Cli) -> ExitStatus {
             };
             let mode = if args.check { Mode::Check } else { Mode::Apply };
             app::standalone(stdin.lock(), &args.user, &env, file, &flags, mode, &mut ctx)
+        }
+        Some(Command::Request) => {
+            let (operation, result) = crate::machine::run(std::io::stdin(), &mut ctx);
+            let status = result
+                .as_ref()
+                .map_or_else(Error::exit_status, |_| ExitStatus::Success);
+            let json = crate::machine::result_json(&ctx, operation, &result);
+            let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&json, status));
+            if let Err(e) = &result {
+                let line = ctx.line(&e.to_string(), &app::fallback(status));
+                let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
+            }
+            return status;
         }
         Some(Command::Demo) => return finish_plain(crate::demo::run(&mut std::io::stdout())),
         Some(Command::Emulator(args)) => return finish_plain(serve_emulator(args)),
@@ -261,6 +285,8 @@ fn serve_emulator(args: EmulatorArgs) -> Result<(), Error> {
         credentials: seeds("--credential", &args.credentials)?,
         sc_credentials: seeds("--sc-credential", &args.sc_credentials)?,
         tls: args.tls,
+        api_role: args.api_role,
+        echo_submitted: args.echo_submitted,
         faults: args
             .faults
             .iter()

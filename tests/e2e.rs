@@ -9,6 +9,7 @@ mod e2e {
     pub mod faults;
     pub mod guide;
     pub mod load;
+    pub mod machine;
     pub mod proxy;
     pub mod replay;
     pub mod rotate_credential;
