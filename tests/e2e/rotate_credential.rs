@@ -363,3 +363,55 @@ fn an_unclear_answer_on_a_credential_is_unknown_and_never_resent() {
         Some(SVC_OLD)
     );
 }
+
+#[test]
+fn a_404_reading_a_credential_is_not_found_with_its_name() {
+    // Issue 11, item 2: a 404 on a read was "unavailable" (exit 6).
+    let e = emulator();
+    e.inject(format!("404@GET /credentials/{LINUX_UUID}").parse().unwrap());
+    let run = run(
+        &[],
+        line(
+            "Linux scan account",
+            json!({"tenable_url": e.url(), "tenable_target": "credential"}),
+        )
+        .as_bytes(),
+        &[],
+    );
+    run.expect_code(4)
+        .expect_error_line("no Tenable Vulnerability Management credential matches 'Linux scan account'");
+    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 0);
+}
+
+#[test]
+fn with_no_target_a_name_that_is_also_a_credential_is_refused_not_guessed() {
+    // Issue 11, item 4: a record set up for Keeper's credential sample (no target field) used
+    // to change a user of the same name.
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        users: vec![("Linux scan account".into(), SVC_OLD.into())],
+        credentials: vec![seed(&format!("ssh:Linux scan account:svc-scan:{SVC_OLD}"))],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let no_target = line("Linux scan account", json!({"tenable_url": e.url()}));
+    run(&[], no_target.as_bytes(), &[])
+        .expect_code(2)
+        .expect_error_line("no tenable_target is set and 'Linux scan account' is the name of a managed credential");
+    run(&["check"], no_target.as_bytes(), &[]).expect_code(2);
+    assert!(e.vm_password_is("Linux scan account", SVC_OLD));
+    assert_eq!(e.request_count("PUT /users/{id}/chpasswd"), 0);
+    // Saying which is enough.
+    let as_user = line(
+        "Linux scan account",
+        json!({"tenable_url": e.url(), "tenable_target": "user"}),
+    );
+    run(&[], as_user.as_bytes(), &[]).expect_code(0);
+    assert!(e.vm_password_is("Linux scan account", NEW));
+    assert_eq!(
+        e.vm_credential_secret("Linux scan account", "password")
+            .as_deref(),
+        Some(SVC_OLD)
+    );
+}
