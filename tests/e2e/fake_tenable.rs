@@ -375,6 +375,15 @@ impl Fake {
         self.shared.log.lock().unwrap().clone()
     }
 
+    /// `METHOD target` of every request so far, for failure messages (never headers or
+    /// bodies, which carry the keys and passwords).
+    pub fn routes(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    }
+
     /// How many requests were `method` on a path starting with `prefix`.
     pub fn count(&self, method: &str, prefix: &str) -> usize {
         self.requests()

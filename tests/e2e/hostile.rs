@@ -357,17 +357,24 @@ fn user_ids_that_are_paths_or_queries_are_refused_before_any_change() {
         let f = Fake::start().with_vm_user(id, USER, OLD);
         let r = run(&[], vm_line(&f).as_bytes(), &[]);
         expect_not_changed(&r, 6);
-        assert_eq!(f.changes(), 0, "id {id:?}: {:?}", f.requests());
+        assert_eq!(f.changes(), 0, "id {id:?}: {:?}", f.routes());
         assert_eq!(f.vm_password(USER).as_deref(), Some(OLD));
     }
 }
 
 #[test]
 fn a_credential_uuid_that_is_not_a_uuid_is_refused_before_any_change() {
-    let f = Fake::start().with_vm_credential("../users/7/chpasswd", CRED, SVC, OLD);
-    let r = run(&[], cred_line(&f, "tenable_url").as_bytes(), &[]);
-    expect_not_changed(&r, 6);
-    assert_eq!(f.changes(), 0, "{:?}", f.requests());
+    for uuid in [
+        "../users/7/chpasswd",
+        "3b9c6a8e?x=1#",
+        "3b9c6a8e-1111-4222-8333-44445555666/",
+    ] {
+        let f = Fake::start().with_vm_credential(uuid, CRED, SVC, OLD);
+        let r = run(&[], cred_line(&f, "tenable_url").as_bytes(), &[]);
+        expect_not_changed(&r, 6);
+        assert_eq!(f.changes(), 0, "uuid {uuid:?}: {:?}", f.routes());
+        assert_eq!(f.vm_credential_password(CRED).as_deref(), Some(OLD));
+    }
 }
 
 #[test]
@@ -375,7 +382,7 @@ fn an_sc_user_id_that_is_not_digits_is_refused_before_any_change() {
     let f = Fake::start().with_sc_user("7/../1", USER, OLD);
     let r = run(&[], sc_line(&f).as_bytes(), &[]);
     expect_not_changed(&r, 6);
-    assert_eq!(f.changes(), 0, "{:?}", f.requests());
+    assert_eq!(f.changes(), 0, "{:?}", f.routes());
 }
 
 // ---- row 4: proxies ----
@@ -650,12 +657,7 @@ fn an_sc_credential_change_applied_then_closed_is_unknown() {
 
 /// The first change answered `status` without applying it, the rest as Tenable would. At most
 /// one resend, and only after a login with OLD proved the first did not land.
-fn a_refused_first_change_is_resent_only_when_proved(
-    f: Fake,
-    line: String,
-    change: (&str, &str),
-    status: u16,
-) {
+fn a_refused_first_change_is_resent_only_when_proved(f: Fake, line: String, change: (&str, &str)) {
     let r = run(&[], line.as_bytes(), &timeout("20"));
     let log = f.requests();
     let changes: Vec<usize> = (0..log.len())
@@ -666,7 +668,6 @@ fn a_refused_first_change_is_resent_only_when_proved(
         [_] => {
             // Not resent: the old password still logs in, so "not changed" is proved.
             expect_not_changed(&r, 6);
-            assert_ne!(status, 0);
         }
         [first, second] => {
             r.expect_code(0);
@@ -703,21 +704,21 @@ fn first_change_answered(status: u16, prefix: (&'static str, &'static str), sc: 
 fn a_503_on_the_change_is_resent_only_after_the_old_password_proved_it_did_not_land() {
     let f = first_change_answered(503, ("PUT", "/users/"), false);
     let line = vm_line(&f);
-    a_refused_first_change_is_resent_only_when_proved(f, line, ("PUT", "/users/"), 503);
+    a_refused_first_change_is_resent_only_when_proved(f, line, ("PUT", "/users/"));
 }
 
 #[test]
 fn a_429_on_the_change_is_resent_only_after_the_old_password_proved_it_did_not_land() {
     let f = first_change_answered(429, ("PUT", "/users/"), false);
     let line = vm_line(&f);
-    a_refused_first_change_is_resent_only_when_proved(f, line, ("PUT", "/users/"), 429);
+    a_refused_first_change_is_resent_only_when_proved(f, line, ("PUT", "/users/"));
 }
 
 #[test]
 fn an_sc_503_on_the_change_is_resent_only_after_the_old_password_proved_it_did_not_land() {
     let f = first_change_answered(503, ("PATCH", "/rest/user/"), true);
     let line = sc_line(&f);
-    a_refused_first_change_is_resent_only_when_proved(f, line, ("PATCH", "/rest/user/"), 503);
+    a_refused_first_change_is_resent_only_when_proved(f, line, ("PATCH", "/rest/user/"));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! payload (both passwords, both keys, `records`, the whole line), secret environment values,
 //! and any the test names. A `Run` has a private field, so no test can build one unchecked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -50,13 +50,29 @@ const SECRET_FIELDS: [&str; 6] = [
 const FRAGMENT: usize = 12;
 
 /// What a run of the binary left behind; checked for secrets before anyone sees it.
-#[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
     /// Only [`checked`] makes a `Run`.
     _checked: (),
+}
+
+impl std::fmt::Debug for Run {
+    /// The run, each stream cut at 4 KiB (a flooded stream would bury the failure).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut = |s: &str| -> String {
+            match s.char_indices().nth(4096) {
+                Some((i, _)) => format!("{}... ({} bytes in all)", &s[..i], s.len()),
+                None => s.to_owned(),
+            }
+        };
+        f.debug_struct("Run")
+            .field("code", &self.code)
+            .field("stdout", &cut(&self.stdout))
+            .field("stderr", &cut(&self.stderr))
+            .finish()
+    }
 }
 
 impl Run {
@@ -177,10 +193,18 @@ pub fn run_measured(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> (Run, 
     // A 1 GiB address-space cap keeps a failing run (a bomb inflating) from taking the
     // machine down; such a run then dies, which the test reports.
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", "ulimit -v 1048576 && exec \"$@\"", "sh", time, "-f", "%M", "-o"])
-        .arg(&report)
-        .arg(binary())
-        .args(args);
+    cmd.args([
+        "-c",
+        "ulimit -v 1048576 && exec \"$@\"",
+        "sh",
+        time,
+        "-f",
+        "%M",
+        "-o",
+    ])
+    .arg(&report)
+    .arg(binary())
+    .args(args);
     clear_env(&mut cmd);
     cmd.envs(env.iter().copied());
     let out = spawn_and_feed(&mut cmd, stdin);
@@ -325,9 +349,18 @@ fn collect_fields(v: &Value, origin: &str, out: &mut Vec<(String, String)>) {
 }
 
 /// Panics if any secret shows in `stdout` or `stderr` in any form; names the secret and form.
+/// An output over 1 MiB is a failure of its own (a flooded job log), reported unchecked.
 fn assert_clean(stdout: &str, stderr: &str, secrets: &[(String, String)]) {
+    for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
+        assert!(
+            text.len() <= 1 << 20,
+            "{stream} is {} bytes: a flooded job log (not shown)",
+            text.len()
+        );
+    }
+    let mut fragments: HashMap<String, (String, String)> = HashMap::new();
     for (name, secret) in secrets {
-        let (forms, fragments) = forms_of(secret);
+        let (forms, pieces) = forms_of(secret);
         for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
             for (form, value) in &forms {
                 assert!(
@@ -335,11 +368,20 @@ fn assert_clean(stdout: &str, stderr: &str, secrets: &[(String, String)]) {
                     "secret {name} leaked on {stream}, in form: {form} (value not shown)"
                 );
             }
-            let chars: Vec<(usize, char)> = text.char_indices().collect();
-            for w in 0..chars.len().saturating_sub(FRAGMENT - 1) {
-                let start = chars[w].0;
-                let end = chars.get(w + FRAGMENT).map_or(text.len(), |c| c.0);
-                if let Some(form) = fragments.get(&text[start..end]) {
+        }
+        for (piece, form) in pieces {
+            fragments
+                .entry(piece)
+                .or_insert_with(|| (name.clone(), form));
+        }
+    }
+    for (stream, text) in [("stdout", stdout), ("stderr", stderr)] {
+        let mut starts = VecDeque::with_capacity(FRAGMENT + 1);
+        for (i, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            starts.push_back(i);
+            if starts.len() > FRAGMENT {
+                let from = starts.pop_front().unwrap_or_default();
+                if let Some((name, form)) = fragments.get(&text[from..i]) {
                     panic!(
                         "secret {name} leaked on {stream}: a {FRAGMENT}-character fragment of its {form} form (value not shown)"
                     );
@@ -393,7 +435,7 @@ fn forms_of(
             }
         }
     }
-    let mut fragments = std::collections::HashMap::new();
+    let mut fragments = HashMap::new();
     for (name, text) in &textual {
         let idx: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         for w in 0..idx.len().saturating_sub(FRAGMENT - 1) {
