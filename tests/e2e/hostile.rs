@@ -4,6 +4,18 @@
 //! password-changing requests the fake received, the fake's TRUE password state and, for the
 //! bomb, endless and huge answers, the peak memory. No secret in any output, in any encoding:
 //! the harness checks every run (`util::checked`).
+//!
+//! | issue 10 rule | tests |
+//! |---|---|
+//! | 1 one outcome model, always true | `a_change_applied_then_*`, `a_change_lost_before_landing_*`, `a_change_not_applied_then_500_*`, `an_sc_change_*`, `a_credential_change_applied_then_500_is_unknown`, `an_unknown_outcome_is_reported_in_json_too` |
+//! | 2 a change is sent at most once | `a_503_on_the_change_*`, `a_429_on_the_change_*`, `an_sc_503_on_the_change_*`, `a_503_after_an_applied_change_*`, `*_on_a_credential_change_is_sent_once_and_unknown`, and the change count in every test |
+//! | 3 server text is untrusted | `a_400_quoting_the_password_*`, `*_refusal_quoting_the_password_is_redacted`, `a_request_uuid_echoing_*`, `a_user_id_equal_to_a_secret_*`, `three_hundred_matches_*`, `a_long_server_message_is_capped` |
+//! | 4 ids validated | `user_ids_that_are_paths_*`, `a_credential_uuid_that_is_not_a_uuid_*`, `an_sc_user_id_that_is_not_digits_*` |
+//! | 5 bounded resources | `a_gzip_bombed_user_list_*`, `an_endless_user_list_*`, `an_endless_username_*`, `a_hundred_megabyte_id_*` |
+//! | 6 no panic, abort or core | `a_retry_after_far_in_the_future_*`, `a_closed_stderr_*`, `a_closed_stdout_*`, `core_dumps_are_disabled_at_start` |
+//! | 7 the deadline covers stdin | `the_deadline_covers_*` |
+//! | 8 proxies never see cleartext | `proxies_never_see_*`, `an_unsupported_proxy_scheme_*` |
+//! | 9 printing is injection-safe | `a_newline_in_the_user_*`, `a_server_message_with_escapes_*` |
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -373,6 +385,11 @@ fn a_credential_uuid_that_is_not_a_uuid_is_refused_before_any_change() {
         let r = run(&[], cred_line(&f, "tenable_url").as_bytes(), &[]);
         expect_not_changed(&r, 6);
         assert_eq!(f.changes(), 0, "uuid {uuid:?}: {:?}", f.routes());
+        assert!(
+            f.requests().iter().all(|r| r.path() == "/credentials"),
+            "validated before any use, reads included: {:?}",
+            f.routes()
+        );
         assert_eq!(f.vm_credential_password(CRED).as_deref(), Some(OLD));
     }
 }
@@ -897,6 +914,39 @@ fn a_closed_stderr_on_a_failure_path_is_a_normal_exit() {
         Some(6),
         "a normal exit 6, not an abort or a signal ({status:?}): {r:#?}"
     );
+}
+
+#[test]
+fn a_closed_stdout_on_success_is_a_normal_exit() {
+    let f = vm();
+    let line = vm_line(&f);
+    let mut cmd = command(&[], &[]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(line.as_bytes()).unwrap();
+    drop(stdin);
+    let mut stderr = Vec::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let out = std::process::Output {
+        status,
+        stdout: Vec::new(),
+        stderr,
+    };
+    let r = checked(out, line.as_bytes(), &[], &[]);
+    // The password changed, and only the exit status counts.
+    assert_eq!(status.code(), Some(0), "{status:?}: {r:#?}");
+    assert_eq!(f.vm_password(USER).as_deref(), Some(NEW));
+    assert_eq!(f.changes(), 1);
 }
 
 #[test]

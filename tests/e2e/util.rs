@@ -190,12 +190,12 @@ pub fn run_measured(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> (Run, 
         "GNU time is needed to measure peak memory: apt-get install time"
     );
     let report = temp_path("peak-rss");
-    // A 1 GiB address-space cap keeps a failing run (a bomb inflating) from taking the
+    // A 2 GiB address-space cap keeps a failing run (a bomb inflating) from taking the
     // machine down; such a run then dies, which the test reports.
     let mut cmd = Command::new("sh");
     cmd.args([
         "-c",
-        "ulimit -v 1048576 && exec \"$@\"",
+        "ulimit -v 2097152 && exec \"$@\"",
         "sh",
         time,
         "-f",
