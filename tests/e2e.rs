@@ -6,8 +6,10 @@ mod e2e {
     pub mod config_file;
     pub mod deploy;
     pub mod docs;
+    pub mod fake_tenable;
     pub mod faults;
     pub mod guide;
+    pub mod hostile;
     pub mod load;
     pub mod machine;
     pub mod proxy;

@@ -284,11 +284,9 @@ impl Transport {
         } else {
             TlsConfig::default()
         };
-        let proxy = if base.is_https() {
-            proxy_from_env(&|name| std::env::var(name).ok())?
-        } else {
-            None
-        };
+        // Every proxy variable is checked, whatever the target, so that a mistake in one is
+        // never silent; a plain-http (loopback) target then goes direct all the same.
+        let proxy = proxy_from_env(&|name| std::env::var(name).ok())?.filter(|_| base.is_https());
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .https_only(false) // enforced by BaseUrl, which allows loopback http

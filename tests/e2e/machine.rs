@@ -103,7 +103,7 @@ fn a_bad_request_is_exit_2_and_never_quotes_a_value() {
         .0
         .expect_code(2)
         .expect_error_line("unknown field");
-    let cut = super::util::run(&["request"], b"{\"operation\":\"rotate\",", &[]);
+    let cut = super::util::run(&["request"], b"this is not json", &[]);
     cut.expect_code(2).expect_error_line("not valid JSON");
     let _: Value = serde_json::from_str(cut.stdout.trim()).expect("still one JSON object");
     let mut body = base(&e, "rotate");
