@@ -16,6 +16,7 @@ mod e2e {
     pub mod replay;
     pub mod rotate_credential;
     pub mod rotate_user;
+    pub mod sc_answers;
     pub mod subcommands;
     pub mod util;
 }

@@ -54,14 +54,14 @@ pub enum TenableError {
     },
     /// The keys work but their user may not do this.
     #[error(
-        "{platform} does not allow the API keys' user to {operation} (HTTP {status}{}{}); give that user the Administrator role (or Can Edit on the credential)",
+        "{platform} refused {operation} for lack of rights (HTTP {status}{}{}); give the API keys' user the rights it needs (Administrator on Vulnerability Management, Can Edit on a credential, on Security Center a role that manages the user's group)",
         msg(message),
         rid(request_id)
     )]
     Forbidden {
         /// Platform.
         platform: Platform,
-        /// What was attempted, e.g. "list users".
+        /// What was attempted, e.g. "the user list".
         operation: &'static str,
         /// HTTP status.
         status: u16,

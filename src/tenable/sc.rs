@@ -131,8 +131,11 @@ impl ScClient {
                 request_id: reply.request_id,
             });
         }
-        let user: WireUser =
-            self.read(&reply, "reading the API user", Asked::Read { object: None })?;
+        let user: WireUser = self.read(
+            &reply,
+            "the API user's details",
+            Asked::Read { object: None },
+        )?;
         Ok(ScUser {
             id: user.id.0,
             username: user.username,
@@ -144,7 +147,7 @@ impl ScClient {
         let reply = self
             .transport
             .send(&Call::get("/rest/user?fields=id,username").limits(BodyLimits::WHOLE_LIST))?;
-        let list: UserList = self.read(&reply, "list users", Asked::Read { object: None })?;
+        let list: UserList = self.read(&reply, "the user list", Asked::Read { object: None })?;
         let users = match list {
             UserList::Array(u) | UserList::Wrapped { users: u } => u,
         };
@@ -286,7 +289,7 @@ impl ScClient {
         let reply = self.transport.send(
             &Call::get("/rest/credential?fields=id,name,type").limits(BodyLimits::WHOLE_LIST),
         )?;
-        let list: List = self.read(&reply, "list credentials", Asked::Read { object: None })?;
+        let list: List = self.read(&reply, "the credential list", Asked::Read { object: None })?;
         let mut items = match list {
             List::Array(a) => a,
             List::Split {
@@ -324,7 +327,7 @@ impl ScClient {
             )))?;
             let details: Map<String, Value> = self.read(
                 &reply,
-                "read a credential",
+                "the credential details",
                 Asked::Read {
                     object: Some(("credential", &name)),
                 },
@@ -333,7 +336,7 @@ impl ScClient {
                 // Never judge "no password setting" from an absent key (issue 11, item 3).
                 return Err(TenableError::Unreadable {
                     platform: PLATFORM,
-                    operation: "read a credential",
+                    operation: "the credential details",
                     status: reply.status,
                     detail: Some("it has no typeFields"),
                     request_id: reply.request_id,
@@ -404,7 +407,7 @@ impl ScClient {
         else {
             return false;
         };
-        match self.read::<List>(&reply, "list credentials", Asked::Read { object: None }) {
+        match self.read::<List>(&reply, "the credential list", Asked::Read { object: None }) {
             Ok(List::Array(rows)) => rows.iter().any(|r| r.name == name),
             Ok(List::Split { usable, manageable }) => {
                 usable.iter().chain(&manageable).any(|r| r.name == name)

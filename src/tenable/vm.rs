@@ -75,7 +75,7 @@ impl VmClient {
     /// `GET /users` returns every user in one answer (pyTenable sends no paging), so the body
     /// is parsed as a stream and only matches are kept.
     pub fn find_user(&self, username: &str) -> Result<VmUser, TenableError> {
-        let operation = "listing users (GET /users)";
+        let operation = "the user list (GET /users)";
         let (reply, parsed) = self
             .transport
             .send_streamed(&Call::get("/users").limits(BodyLimits::LIST), |reader| {
@@ -87,7 +87,7 @@ impl VmClient {
             None => {
                 return Err(classify(
                     PLATFORM,
-                    "list users",
+                    "the user list (GET /users)",
                     &reply,
                     &self.redactor,
                     Asked::Read { object: None },
@@ -243,7 +243,7 @@ impl VmClient {
         if !(200..300).contains(&reply.status) {
             return Err(classify(
                 PLATFORM,
-                "list managed credentials",
+                "the credential list",
                 &reply,
                 &self.redactor,
                 Asked::Read { object: None },
@@ -263,7 +263,7 @@ impl VmClient {
         if !(200..300).contains(&reply.status) {
             return Err(classify(
                 PLATFORM,
-                "read a managed credential",
+                "the credential details",
                 &reply,
                 &self.redactor,
                 Asked::Read {
@@ -271,9 +271,8 @@ impl VmClient {
                 },
             ));
         }
-        let details = serde_json::from_slice(&reply.body).map_err(|_| {
-            TenableError::unreadable(PLATFORM, "reading a managed credential", &reply)
-        })?;
+        let details = serde_json::from_slice(&reply.body)
+            .map_err(|_| TenableError::unreadable(PLATFORM, "the credential details", &reply))?;
         Credential::from_vm(uuid.to_owned(), details)
     }
 
