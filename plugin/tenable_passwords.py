@@ -155,8 +155,10 @@ class SaasPlugin(SaasPluginBase):
                 required=False,
                 default_value="user",
                 enum_values=[
-                    SaasConfigEnum(value="user", desc="The Tenable user whose username is the PAM User's login."),
-                    SaasConfigEnum(value="credential", desc="Managed scan credentials that use the PAM User's account."),
+                    SaasConfigEnum(value="user",
+                                   desc="The Tenable user whose username is the PAM User's login."),
+                    SaasConfigEnum(value="credential",
+                                   desc="Managed scan credentials that use the PAM User's account."),
                 ],
             ),
             SaasConfigItem(
@@ -308,8 +310,16 @@ class SaasPlugin(SaasPluginBase):
     @staticmethod
     def _secret_text(value: Any) -> Optional[str]:
         text = Secret.get_value(value)
+        # Keeper's plugin_test passes the PAM User's password as a one-element tuple (a
+        # trailing comma in plugin_dev/cli.py); take the element rather than fail.
+        if isinstance(text, (tuple, list)) and len(text) == 1:
+            text = text[0]
         if text is None or text == "":
             return None
+        if not isinstance(text, str):
+            raise SaasException("Tenable: a password or username from the PAM User record is "
+                                "not text; check the record. Nothing was sent to Tenable.",
+                                code="tenable_not_text")
         return text
 
     def _secrets(self) -> List[str]:
@@ -410,7 +420,15 @@ class SaasPlugin(SaasPluginBase):
             Log.warning(f"Tenable {operation}: exit {code} ({result.get('password_state')}); "
                         f"running it once more: {result.get('error')}")
             time.sleep(self.RETRY_PAUSE)
-            result = self._run_once(binary, operation)
+            first, result = result, self._run_once(binary, operation)
+            if code == EXIT_UNKNOWN and result.get("exit_code") != EXIT_OK:
+                # Only a success proves the state after an unknown run: a later refusal or
+                # network failure speaks for the second run alone, while the first run's
+                # change may have landed.
+                result = self._unreadable(
+                    f"first run: {first.get('error')}; second run (exit "
+                    f"{result.get('exit_code')}): {result.get('error')}")
+                result["exit_code"] = EXIT_UNKNOWN
         return result
 
     # ----------------------------------------------------------------------------------
@@ -476,8 +494,9 @@ class SaasPlugin(SaasPluginBase):
                 f"Tenable {operation} failed for {what}: {happened}. tenable-rotate said: {said}. "
                 f"{todo}. Where it stands: {where}.",
                 code=f"tenable_exit_{code}")
+        exit_text = code if code is not None else "unreadable"
         raise SaasException(
-            f"Tenable {operation} for {what}: the outcome is UNKNOWN (exit {code if code is not None else 'unreadable'}): "
+            f"Tenable {operation} for {what}: the outcome is UNKNOWN (exit {exit_text}): "
             f"the change may or may not have landed, and nothing proved either way. "
             f"tenable-rotate said: {said}. {unknown_do}.",
             code="tenable_unknown")

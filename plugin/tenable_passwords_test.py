@@ -691,6 +691,26 @@ class FakeBinaryTest(unittest.TestCase):
         with open(count, encoding="utf-8") as fh:
             self.assertEqual("xx", fh.read())
 
+    def test_unknown_then_a_failure_stays_unknown(self):
+        """After an unknown run, only a success proves anything: the second run's 'not
+        changed' is about its own sends, while the first run's may have landed."""
+        count = os.path.join(self.tmp.name, "count")
+        binary = self.fake(f"""
+            import json, os, sys
+            first = not os.path.exists({count!r})
+            open({count!r}, "a").write("x")
+            code, state = (7, "unknown") if first else (6, "not-changed")
+            print(json.dumps({{"exit_code": code, "password_state": state, "error": "run %d" % code}}))
+            sys.exit(code)
+        """)
+        plugin = self.plugin(binary, **{"Tenable Target": "credential"})
+        with self.assertRaises(SaasException) as ctx:
+            plugin.change_password()
+        message = str(ctx.exception)
+        self.assertIn("UNKNOWN (exit 7)", message)
+        self.assertIn("first run: run 7; second run (exit 6): run 6", message)
+        self.assertEqual("unknown", plugin.last_state)
+
     def test_partial_is_stated(self):
         binary = self.fake("""
             import json, sys
@@ -701,6 +721,24 @@ class FakeBinaryTest(unittest.TestCase):
         with self.assertRaises(SaasException) as ctx:
             self.plugin(binary, **{"Tenable Target": "credential"}).change_password()
         self.assertIn("some credentials were changed", str(ctx.exception))
+
+    def test_prior_password_as_plugin_test_passes_it(self):
+        """plugin_test run wraps the prior password in a one-element tuple."""
+        record = os.path.join(self.tmp.name, "seen.json")
+        binary = self.fake(f"""
+            import json, sys
+            json.dump(json.load(sys.stdin), open({record!r}, "w"))
+            print(json.dumps({{"exit_code": 0, "password_state": "changed"}}))
+        """)
+        plugin = self.plugin(binary)
+        plugin.user.prior_password = Secret((OLD,))
+        plugin.change_password()
+        with open(record, encoding="utf-8") as fh:
+            self.assertEqual(OLD, json.load(fh)["old_password"])
+        plugin.user.prior_password = Secret(12345)
+        with self.assertRaises(SaasException) as ctx:
+            plugin.change_password()
+        self.assertIn("not text", str(ctx.exception))
 
     def test_a_binary_that_cannot_start(self):
         binary = os.path.join(self.tmp.name, "not-a-program")
