@@ -9,7 +9,9 @@
 //! Tenable's error messages. Tenable could echo a submitted value back, so anything equal to a
 //! secret from the payload is replaced before such text is shown.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -68,17 +70,28 @@ impl From<&str> for Secret {
 /// - [`Redactor::quotes_secret`] decodes the text the ways a server could have encoded it
 ///   (JSON escapes, percent-encoding, base64 runs, one level nested) and says whether any
 ///   fragment of a secret is still there. The caller then withholds the text whole.
+///
+/// Fragments are found in linear time through keyed hashes of every [`FRAGMENT`]-byte window
+/// of each form (random keys per process, so the sets hold no copy of a secret).
 #[derive(Default, Clone)]
 pub struct Redactor {
-    /// Each secret's plain value and its encoded forms, longest first after `add`.
-    forms: Vec<Zeroizing<Vec<u8>>>,
-    /// The plain values alone, for the decode check.
-    plain: Vec<Zeroizing<Vec<u8>>>,
+    /// Forms shorter than [`FRAGMENT`], matched whole.
+    short_forms: Vec<Zeroizing<Vec<u8>>>,
+    /// Plain values shorter than [`FRAGMENT`], for the decode check.
+    short_plain: Vec<Zeroizing<Vec<u8>>>,
+    /// Hashes of every window of every form.
+    form_windows: HashSet<u64>,
+    /// Hashes of every window of the plain values.
+    plain_windows: HashSet<u64>,
+    /// How many secrets were added.
+    count: usize,
+    /// The keys of the window hashes.
+    keys: RandomState,
 }
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} secrets)", self.plain.len())
+        write!(f, "Redactor({} secrets)", self.count)
     }
 }
 
@@ -103,38 +116,59 @@ impl Redactor {
     /// Adds a secret given as text (e.g. the whole gateway line, which is not a `Secret`).
     pub fn add_text(&mut self, value: &str) {
         let value = value.trim();
-        if value.len() < SHORTEST || self.plain.iter().any(|p| p.as_slice() == value.as_bytes()) {
+        if value.len() < SHORTEST {
             return;
         }
-        self.plain.push(Zeroizing::new(value.as_bytes().to_vec()));
-        for form in encoded_forms(value) {
-            if !self.forms.iter().any(|f| **f == *form) {
-                self.forms.push(form);
+        if value.len() < FRAGMENT {
+            if self
+                .short_plain
+                .iter()
+                .any(|p| p.as_slice() == value.as_bytes())
+            {
+                return;
+            }
+            self.short_plain
+                .push(Zeroizing::new(value.as_bytes().to_vec()));
+        } else {
+            for w in value.as_bytes().windows(FRAGMENT) {
+                self.plain_windows.insert(self.keys.hash_one(w));
             }
         }
-        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        self.count += 1;
+        for form in encoded_forms(value) {
+            if form.len() < FRAGMENT {
+                if !self.short_forms.iter().any(|f| **f == *form) {
+                    self.short_forms.push(form);
+                }
+            } else {
+                for w in form.windows(FRAGMENT) {
+                    self.form_windows.insert(self.keys.hash_one(w));
+                }
+            }
+        }
     }
 
     /// True when no secret is known.
     pub fn is_empty(&self) -> bool {
-        self.plain.is_empty()
+        self.count == 0
     }
 
     /// Returns `text` with every form of every secret, and every fragment of [`FRAGMENT`] or
     /// more bytes shared with one, replaced by `[REDACTED]`.
     pub fn redact(&self, text: &str) -> String {
-        if self.forms.is_empty() || text.is_empty() {
+        if self.count == 0 || text.is_empty() {
             return text.to_owned();
         }
         let bytes = text.as_bytes();
         let mut hidden = vec![false; bytes.len()];
-        for form in &self.forms {
-            if form.len() < FRAGMENT {
-                // A short secret is hidden where it appears whole.
-                mark_all(bytes, form, &mut hidden);
-            } else {
-                for window in form.windows(FRAGMENT) {
-                    mark_all(bytes, window, &mut hidden);
+        for form in &self.short_forms {
+            // A short secret is hidden where it appears whole.
+            mark_all(bytes, form, &mut hidden);
+        }
+        if !self.form_windows.is_empty() {
+            for (start, w) in bytes.windows(FRAGMENT).enumerate() {
+                if self.form_windows.contains(&self.keys.hash_one(w)) {
+                    hidden[start..start + FRAGMENT].fill(true);
                 }
             }
         }
@@ -161,18 +195,15 @@ impl Redactor {
     /// secret. Checks the text as it is, JSON-unescaped, percent-decoded, and every base64
     /// run decoded (at each of the four offsets), and the same once more inside each decoding.
     pub fn quotes_secret(&self, text: &str) -> bool {
-        !self.plain.is_empty() && self.holds_fragment(text.as_bytes(), 2)
+        self.count > 0 && self.holds_fragment(text.as_bytes(), 2)
     }
 
     fn holds_fragment(&self, bytes: &[u8], depth: u8) -> bool {
         let direct = |b: &[u8]| {
-            self.plain.iter().any(|secret| {
-                if secret.len() < FRAGMENT {
-                    contains(b, secret)
-                } else {
-                    secret.windows(FRAGMENT).any(|w| contains(b, w))
-                }
-            })
+            self.short_plain.iter().any(|secret| contains(b, secret))
+                || (!self.plain_windows.is_empty()
+                    && b.windows(FRAGMENT)
+                        .any(|w| self.plain_windows.contains(&self.keys.hash_one(w))))
         };
         if direct(bytes) {
             return true;
@@ -430,6 +461,13 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
         assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
         assert_eq!(format!("{:?}", redactor()), "Redactor(2 secrets)");
+        let mut twice = redactor();
+        twice.add(&Secret::from(HARD));
+        assert_eq!(
+            format!("{twice:?}"),
+            "Redactor(3 secrets)",
+            "adding again is harmless"
+        );
     }
 
     #[test]
