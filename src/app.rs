@@ -254,6 +254,15 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
         Some(Mode::Check) => "check",
         _ => "rotate",
     };
+    let item_json = |i: &rotate::Item| {
+        json!({
+            "kind": i.kind,
+            "name": untrusted::field(&i.name),
+            "id": untrusted::field(&i.id),
+            "type": i.credential_type.as_deref().map(untrusted::field),
+            "result": i.result.id(),
+        })
+    };
     match result {
         Ok(r) => json!({
             "outcome": ExitStatus::Success.name(),
@@ -264,13 +273,7 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
             "base_url": r.base_url,
             "key_source": untrusted::field(&r.key_source),
             "target": r.target,
-            "items": r.items.iter().map(|i| json!({
-                "kind": i.kind,
-                "name": untrusted::field(&i.name),
-                "id": untrusted::field(&i.id),
-                "type": i.credential_type.as_deref().map(untrusted::field),
-                "result": i.result.id(),
-            })).collect::<Vec<_>>(),
+            "items": r.items.iter().map(item_json).collect::<Vec<_>>(),
             "request_ids": r.request_ids,
             "duration_ms": r.duration.as_millis() as u64,
             "error": Value::Null,
@@ -289,7 +292,16 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
                 "platform": ctx.platform,
                 "base_url": ctx.base_url,
                 "target": ctx.target,
-                "items": [],
+                // A run that failed part way states each credential's result.
+                "items": match e {
+                    Error::Rotate(r) => match r.as_ref() {
+                        rotate::RotateError::Partial { restore, .. } => {
+                            restore.items.iter().map(item_json).collect::<Vec<_>>()
+                        }
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                },
                 "request_ids": [],
                 "error": ctx.line(&e.to_string(), &fallback(status)),
             })

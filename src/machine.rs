@@ -235,6 +235,9 @@ pub fn result_json(
             "operation".into(),
             operation.map_or(Value::Null, |o| Value::from(o.id())),
         );
+        if operation == Some(Operation::Rollback) {
+            map.insert("mode".into(), Value::from("rollback"));
+        }
     }
     json
 }

@@ -102,6 +102,21 @@ impl fmt::Display for Restore {
     }
 }
 
+/// What became of each credential of a run that failed part way.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    /// Whether those changed were set back.
+    pub outcome: Restore,
+    /// Every credential of the run, in order, with its own result.
+    pub items: Vec<super::Item>,
+}
+
+impl fmt::Display for Partial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.outcome.fmt(f)
+    }
+}
+
 /// A rotation that did not complete.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -142,8 +157,8 @@ pub enum RotateError {
         source: TenableError,
         /// The failed credential's state: `NotChanged` or `Unknown`.
         state: PasswordState,
-        /// Whether those were set back.
-        restore: Box<Restore>,
+        /// Whether those were set back, and each credential's result.
+        restore: Box<Partial>,
     },
     /// No target was set and the name is a managed credential too: refuse to guess.
     #[error(
@@ -177,7 +192,7 @@ impl RotateError {
                 PasswordState::NotChanged
             }
             RotateError::VerifyFailed { .. } => PasswordState::Unknown,
-            RotateError::Partial { state, restore, .. } => match (restore.as_ref(), state) {
+            RotateError::Partial { state, restore, .. } => match (&restore.outcome, state) {
                 (_, PasswordState::Unknown) | (Restore::Failed { unknown: true, .. }, _) => {
                     PasswordState::Unknown
                 }

@@ -24,7 +24,7 @@ mod error;
 
 use std::time::{Duration, Instant};
 
-pub use error::{PasswordState, Restore, RotateError};
+pub use error::{Partial, PasswordState, Restore, RotateError};
 
 use crate::config::{Settings, Target};
 use crate::secret::{Redactor, Secret};
@@ -80,6 +80,20 @@ pub enum ItemResult {
     WouldChange,
     /// Selected by account, but its type holds no password (public key, SNMP): left alone.
     SkippedNoPassword,
+    /// A later credential failed, and this one was set back to the old password.
+    SetBack,
+    /// A later credential failed; setting this one back was refused (it holds the new one).
+    SetBackRefused,
+    /// A later credential failed; setting this one back got an unclear answer.
+    SetBackUnknown,
+    /// A later credential failed and `keep` was chosen (or no old password): it holds the new.
+    KeptChanged,
+    /// This one's change was refused (not changed).
+    FailedNotChanged,
+    /// This one's change got an unclear answer (unknown).
+    FailedUnknown,
+    /// Not reached: an earlier credential failed.
+    NotReached,
 }
 
 impl ItemResult {
@@ -91,6 +105,13 @@ impl ItemResult {
             ItemResult::AlreadyInSync => "already-in-sync",
             ItemResult::WouldChange => "would-change",
             ItemResult::SkippedNoPassword => "skipped-no-password-field",
+            ItemResult::SetBack => "set-back",
+            ItemResult::SetBackRefused => "set-back-refused",
+            ItemResult::SetBackUnknown => "set-back-unknown",
+            ItemResult::KeptChanged => "kept-changed",
+            ItemResult::FailedNotChanged => "failed-not-changed",
+            ItemResult::FailedUnknown => "failed-unknown",
+            ItemResult::NotReached => "not-reached",
         }
     }
 }
@@ -436,37 +457,50 @@ fn restore_changed(
     changed: &[&Credential],
     passwords: &Passwords,
     restore: bool,
-) -> Restore {
+) -> (Restore, Vec<ItemResult>) {
+    let kept = |why| {
+        (
+            Restore::Kept { why },
+            vec![ItemResult::KeptChanged; changed.len()],
+        )
+    };
     if !restore {
-        return Restore::Kept {
-            why: "tenable_on_partial_failure = keep",
-        };
+        return kept("tenable_on_partial_failure = keep");
     }
     if passwords.old.is_empty() {
-        return Restore::Kept {
-            why: "there is no old password to set back",
-        };
+        return kept("there is no old password to set back");
     }
     let mut failed = Vec::new();
     let mut unknown = false;
+    let mut results = Vec::new();
     for credential in changed {
-        if let Err(e) = set_credential(client, credential, &passwords.old) {
-            unknown |= !e.proves_not_applied();
-            failed.push(format!(
-                "'{}' ({})",
-                untrusted::field(&credential.name),
-                untrusted::field(&credential.id)
-            ));
+        match set_credential(client, credential, &passwords.old) {
+            Ok(_) => results.push(ItemResult::SetBack),
+            Err(e) => {
+                let refused = e.proves_not_applied();
+                unknown |= !refused;
+                results.push(if refused {
+                    ItemResult::SetBackRefused
+                } else {
+                    ItemResult::SetBackUnknown
+                });
+                failed.push(format!(
+                    "'{}' ({})",
+                    untrusted::field(&credential.name),
+                    untrusted::field(&credential.id)
+                ));
+            }
         }
     }
-    if failed.is_empty() {
+    let restore = if failed.is_empty() {
         Restore::AllRestored
     } else {
         Restore::Failed {
             failed: untrusted::list(failed, 5),
             unknown,
         }
-    }
+    };
+    (restore, results)
 }
 
 fn rotate_credentials(
@@ -556,11 +590,43 @@ fn rotate_credentials(
                     if done.is_empty() {
                         return Err(RotateError::Tenable { source, state });
                     }
+                    let (outcome, set_back) = restore_changed(client, &changed, passwords, restore);
+                    // Every credential of the run, with its own result, for --output json.
+                    let mut items: Vec<Item> = report
+                        .items
+                        .drain(..)
+                        .map(|mut i| {
+                            if i.result == ItemResult::Changed {
+                                i.result = ItemResult::KeptChanged;
+                            }
+                            i
+                        })
+                        .collect();
+                    let mut set_back = set_back.into_iter();
+                    for i in items.iter_mut() {
+                        if i.result == ItemResult::KeptChanged {
+                            i.result = set_back.next().unwrap_or(ItemResult::KeptChanged);
+                        }
+                    }
+                    item.result = if state == PasswordState::Unknown {
+                        ItemResult::FailedUnknown
+                    } else {
+                        ItemResult::FailedNotChanged
+                    };
+                    items.push(item);
+                    let reached = items.len();
+                    items.extend(found[reached..].iter().map(|c| Item {
+                        kind: "credential",
+                        name: c.name.clone(),
+                        id: c.id.clone(),
+                        credential_type: Some(c.kind.clone()),
+                        result: ItemResult::NotReached,
+                    }));
                     return Err(RotateError::Partial {
                         done: untrusted::list(done, 5),
                         source,
                         state,
-                        restore: Box::new(restore_changed(client, &changed, passwords, restore)),
+                        restore: Box::new(Partial { outcome, items }),
                     });
                 }
             }

@@ -32,6 +32,14 @@ pub enum TransportError {
         /// What went wrong.
         reason: String,
     },
+    /// The CA certificate given as text (the machine interface's `ca_pem`) is unusable.
+    #[error(
+        "the request's ca_pem is not usable: {reason}; give the PEM text of one or more CA certificates"
+    )]
+    CaPem {
+        /// What went wrong.
+        reason: String,
+    },
     /// Resolving or connecting failed; nothing was sent.
     #[error("cannot connect to {host}: {reason}; check the URL, DNS, firewall and HTTPS_PROXY")]
     Connect {
@@ -118,6 +126,7 @@ impl TransportError {
             self,
             TransportError::BadUrl { .. }
                 | TransportError::CaFile { .. }
+                | TransportError::CaPem { .. }
                 | TransportError::BadProxy { .. }
         )
     }

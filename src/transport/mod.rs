@@ -716,6 +716,19 @@ fn root_certs(
         sources.push(("(ca_pem)".to_owned(), pem.as_bytes().to_vec()));
     }
     for (shown, pem) in &sources {
+        // The same refusal, named for where the PEM came from.
+        let unusable = |reason: &str| {
+            if shown == "(ca_pem)" {
+                TransportError::CaPem {
+                    reason: reason.into(),
+                }
+            } else {
+                TransportError::CaFile {
+                    path: shown.clone(),
+                    reason: reason.into(),
+                }
+            }
+        };
         let mut found = 0;
         for item in ureq::tls::parse_pem(pem) {
             match item {
@@ -724,19 +737,11 @@ fn root_certs(
                     found += 1;
                 }
                 Ok(_) => {}
-                Err(_) => {
-                    return Err(TransportError::CaFile {
-                        path: shown.clone(),
-                        reason: "it is not valid PEM".into(),
-                    });
-                }
+                Err(_) => return Err(unusable("it is not valid PEM")),
             }
         }
         if found == 0 {
-            return Err(TransportError::CaFile {
-                path: shown.clone(),
-                reason: "it holds no certificate".into(),
-            });
+            return Err(unusable("it holds no certificate"));
         }
     }
     if !from_os && sources.is_empty() {

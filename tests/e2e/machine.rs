@@ -43,6 +43,7 @@ fn rotate_then_rollback_a_user_and_prove_each() {
     let (run, result) = request(&base(&e, "rollback"));
     run.expect_code(0);
     assert_eq!(result["operation"], "rollback", "{run:#?}");
+    assert_eq!(result["mode"], "rollback");
     assert_eq!(result["password_state"], "changed");
     assert!(e.vm_password_is(USER, OLD), "the prior password is back");
     // A rollback is proven by a login with the prior password.

@@ -306,6 +306,20 @@ fn a_refused_credential_sets_back_those_already_changed() {
     }
     // AD: set, then set back; Linux: refused; Postgres: never reached.
     assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3);
+    let results: Vec<(&str, &str)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap(), i["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("AD scan account", "set-back"),
+            ("Linux scan account", "failed-not-changed"),
+            ("Postgres scan", "not-reached")
+        ]
+    );
 }
 
 #[test]
