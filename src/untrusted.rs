@@ -90,17 +90,19 @@ pub fn request_id(value: &str) -> Option<String> {
     ok.then(|| v.to_owned())
 }
 
-/// One line for stdout or stderr: secrets redacted, unsafe characters escaped, length
-/// capped. If the redacted line still quotes a secret in some encoding, `fallback` (text we
-/// wrote, that says the same outcome) is printed instead.
+/// One line for stdout or stderr: unsafe characters escaped, secrets redacted, length
+/// capped. If the line still quotes a secret in some encoding, `fallback` (text we wrote, that
+/// says the same outcome) is printed instead. The check runs on the escaped text, so what is
+/// checked is exactly what is printed (escaping adds letters that could complete an encoding).
 pub fn line(text: &str, redactor: &Redactor, fallback: &str) -> String {
-    let redacted = redactor.redact(text);
-    let chosen = if redactor.quotes_secret(&redacted) {
-        format!("{fallback} (the full message was withheld because it quoted a secret)")
+    let redacted = redactor.redact(&escape(text));
+    let mut out = if redactor.quotes_secret(&redacted) {
+        escape(&format!(
+            "{fallback} (the full message was withheld because it quoted a secret)"
+        ))
     } else {
         redacted
     };
-    let mut out = escape(&chosen);
     if out.len() > LINE_MAX_BYTES {
         let mut cut = LINE_MAX_BYTES;
         while !out.is_char_boundary(cut) {
