@@ -558,10 +558,13 @@ mod tests {
         c.to_string().into_bytes()
     }
 
+    /// One encoding: its name, its byte-order mark, and how it encodes a character.
+    type Form = (&'static str, &'static [u8], fn(char) -> Vec<u8>);
+
     #[test]
     fn reads_the_line_in_every_encoding_powershell_pipes() {
         let line = b64(&payload_with("[]"));
-        let forms: [(&str, &[u8], fn(char) -> Vec<u8>); 8] = [
+        let forms: [Form; 8] = [
             // Windows PowerShell 5.1's default: ASCIIEncoding, CRLF.
             ("ASCII (5.1 default)", b"", utf8),
             // PowerShell 7's default: UTF8Encoding without a BOM, CRLF.
