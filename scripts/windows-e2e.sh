@@ -40,15 +40,17 @@ x86_64-w64-mingw32-gcc -shared -O2 -Wall -o "$dir/bcryptprimitives.dll" \
 export WINEDEBUG=-all WINEPREFIX="$root/target/wine-prefix"
 export TENABLE_ROTATE_WINE_EXE="$dir/tenable-rotate.exe"
 launcher="$root/tests/windows/wine-run"
-if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    echo "== wine: a new prefix in $WINEPREFIX"
-    # No Mono or Gecko: nothing here needs them, and their installers would ask.
-    WINEDLLOVERRIDES="mscoree,mshtml=" wineboot -i >/dev/null 2>&1
-    wineserver -w # the registry is written when this first wineserver ends
-fi
-# One wineserver for the whole run: each process then starts in a fraction of a second.
+# One wineserver for the whole run, started first: each process then starts in a fraction
+# of a second, and wine's services are started once, here (see below).
+mkdir -p "$WINEPREFIX"
 wineserver -p 2>/dev/null || true # (fails only when one already runs for this prefix)
 trap 'wineserver -k 2>/dev/null || true; [ -n "${emu_pid:-}" ] && kill "$emu_pid" 2>/dev/null || true' EXIT
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    t=$SECONDS
+    # No Mono or Gecko: nothing here needs them, and their installers would ask.
+    WINEDLLOVERRIDES="mscoree,mshtml=" wineboot -i </dev/null >/dev/null 2>&1
+    echo "== wine: a new prefix in $WINEPREFIX ($((SECONDS - t)) s)"
+fi
 # The first process in a prefix starts wine's own services (services.exe, winedevice.exe...),
 # which live as long as the wineserver and inherit that process's standard streams: a test's
 # pipe would never see its end. So the first run gets /dev/null for all three.
