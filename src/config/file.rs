@@ -165,6 +165,10 @@ fn permission_bits(file: &std::fs::File) -> Option<u32> {
     file.metadata().ok().map(|m| m.permissions().mode() & 0o777)
 }
 
+/// Not checked on Windows: a file has no mode bits there, and its ACL can be read only
+/// through Windows API calls that this crate cannot make without `unsafe` (forbidden here)
+/// and for which no well-kept safe crate exists. So a file with keys is read whatever its ACL;
+/// README.md and docs/keeper-setup.md ("Windows gateways") say so and show `icacls`.
 #[cfg(not(unix))]
 fn permission_bits(_: &std::fs::File) -> Option<u32> {
     None

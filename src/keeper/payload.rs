@@ -69,8 +69,12 @@ pub fn read_line(input: impl Read) -> Result<Zeroizing<Vec<u8>>, KeeperError> {
 }
 
 /// Where the first line that holds some text ends (just after its line break), if it has.
+/// Zero bytes and byte-order-mark bytes are not text: a UTF-16 line from PowerShell (see
+/// [`as_ascii_text`]) that follows a blank one is found as a UTF-8 or ASCII one is.
 fn end_of_first_line(bytes: &[u8]) -> Option<usize> {
-    let text_at = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text_at = bytes.iter().position(|&b| {
+        !(b.is_ascii_whitespace() || matches!(b, 0 | 0xEF | 0xBB | 0xBF | 0xFE | 0xFF))
+    })?;
     let newline = bytes[text_at..].iter().position(|&b| b == b'\n')?;
     Some(text_at + newline + 1)
 }
@@ -111,9 +115,11 @@ fn read_bounded(input: impl Read, limit: usize) -> std::io::Result<Zeroizing<Vec
     }
 }
 
-/// Parses the raw stdin bytes: base64 text around a JSON object.
+/// Parses the raw stdin bytes: base64 text around a JSON object, in any form PowerShell sends
+/// it (see [`as_ascii_text`]).
 pub fn parse_payload(raw: &[u8]) -> Result<Payload, KeeperError> {
-    let json = decode_base64(raw).map_err(|e| match e {
+    let text = as_ascii_text(raw).map_err(|_| KeeperError::NotBase64)?;
+    let json = decode_base64(&text).map_err(|e| match e {
         Base64Problem::Empty => KeeperError::Empty,
         Base64Problem::Invalid => KeeperError::NotBase64,
     })?;
@@ -197,6 +203,63 @@ fn parse_records(b64: &[u8]) -> Result<Vec<Record>, KeeperError> {
             .collect(),
         RecordsShape::Other(found) => Err(KeeperError::RecordsNotList { found }),
     }
+}
+
+/// The stdin line as 8-bit text, whatever encoding a PowerShell script piped it in.
+///
+/// A Windows gateway runs `deploy/*.ps1`, and PowerShell re-encodes what it pipes into a
+/// native program with `$OutputEncoding`, ending each line with CRLF (Microsoft's
+/// about_Preference_Variables): ASCII by default in Windows PowerShell 5.1, UTF-8 without a
+/// byte-order mark in PowerShell 7. An administrator who set `$OutputEncoding` to
+/// `[Text.Encoding]::UTF8` gets a UTF-8 BOM in front (5.1), and one who set it to
+/// `[Text.Encoding]::Unicode` (or `BigEndianUnicode`, `UTF32`) gets UTF-16 (or UTF-32) with
+/// its BOM. The payload is base64, ASCII in every one of these, so this strips a UTF-8 BOM and
+/// narrows UTF-16 and UTF-32 (with a BOM, or UTF-16 LE/BE recognised by its zero bytes) to one
+/// byte per character. A character beyond ASCII in a wide form cannot be base64: `Err`. The
+/// last code unit may be cut short, as [`read_line`] stops right after the byte `\n`; its
+/// missing bytes are zeros. Everything else passes through unchanged.
+fn as_ascii_text(raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Base64Problem> {
+    const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+    // (byte-order mark, code unit width, little-endian)
+    const WIDE: [(&[u8], usize, bool); 4] = [
+        (b"\xFF\xFE\0\0", 4, true),
+        (b"\0\0\xFE\xFF", 4, false),
+        (b"\xFF\xFE", 2, true),
+        (b"\xFE\xFF", 2, false),
+    ];
+    let (body, width, little) = if let Some(rest) = raw.strip_prefix(UTF8_BOM) {
+        (rest, 1, true)
+    } else if let Some((rest, width, little)) = WIDE
+        .iter()
+        .find_map(|&(bom, w, le)| raw.strip_prefix(bom).map(|rest| (rest, w, le)))
+    {
+        (rest, width, little)
+    } else if raw.len() >= 2 && raw[0] != 0 && raw[1] == 0 {
+        (raw, 2, true)
+    } else if raw.len() >= 2 && raw[0] == 0 && raw[1] != 0 {
+        (raw, 2, false)
+    } else {
+        (raw, 1, true)
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len() / width + 1));
+    if width == 1 {
+        out.extend_from_slice(body);
+        return Ok(out);
+    }
+    for unit in body.chunks(width) {
+        let mut value: u32 = 0;
+        for i in 0..width {
+            // A cut-short last unit: its missing bytes are zeros.
+            let byte = u32::from(unit.get(i).copied().unwrap_or(0));
+            let shift = if little { i } else { width - 1 - i };
+            value |= byte << (8 * shift);
+        }
+        match u8::try_from(value) {
+            Ok(b) if b.is_ascii() && b != 0 => out.push(b),
+            _ => return Err(Base64Problem::Invalid),
+        }
+    }
+    Ok(out)
 }
 
 enum Base64Problem {
@@ -466,6 +529,97 @@ mod tests {
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].title(), "Tenable Authentication Record");
         assert_eq!(p.records[0].uid(), Some("T1"));
+    }
+
+    /// The line as a PowerShell script pipes it to the .exe, for each `$OutputEncoding`
+    /// (Microsoft's about_Preference_Variables and about_Character_Encoding), read the way the
+    /// binary reads stdin: up to the first line break, with more held behind it.
+    fn as_piped_by_powershell(line: &str, bom: &[u8], encode: fn(char) -> Vec<u8>) -> Vec<u8> {
+        let mut bytes = bom.to_vec();
+        for c in format!("{line}\r\n").chars().chain("more\r\n".chars()) {
+            bytes.extend(encode(c));
+        }
+        bytes
+    }
+
+    fn utf16le(c: char) -> Vec<u8> {
+        (c as u16).to_le_bytes().to_vec()
+    }
+    fn utf16be(c: char) -> Vec<u8> {
+        (c as u16).to_be_bytes().to_vec()
+    }
+    fn utf32le(c: char) -> Vec<u8> {
+        (c as u32).to_le_bytes().to_vec()
+    }
+    fn utf32be(c: char) -> Vec<u8> {
+        (c as u32).to_be_bytes().to_vec()
+    }
+    fn utf8(c: char) -> Vec<u8> {
+        c.to_string().into_bytes()
+    }
+
+    /// One encoding: its name, its byte-order mark, and how it encodes a character.
+    type Form = (&'static str, &'static [u8], fn(char) -> Vec<u8>);
+
+    #[test]
+    fn reads_the_line_in_every_encoding_powershell_pipes() {
+        let line = b64(&payload_with("[]"));
+        let forms: [Form; 8] = [
+            // Windows PowerShell 5.1's default: ASCIIEncoding, CRLF.
+            ("ASCII (5.1 default)", b"", utf8),
+            // PowerShell 7's default: UTF8Encoding without a BOM, CRLF.
+            ("UTF-8 (7 default)", b"", utf8),
+            // 5.1 with $OutputEncoding = [Text.Encoding]::UTF8.
+            ("UTF-8 with BOM", b"\xEF\xBB\xBF", utf8),
+            // $OutputEncoding = [Text.Encoding]::Unicode.
+            ("UTF-16 LE with BOM", b"\xFF\xFE", utf16le),
+            ("UTF-16 LE without BOM", b"", utf16le),
+            // [Text.Encoding]::BigEndianUnicode.
+            ("UTF-16 BE with BOM", b"\xFE\xFF", utf16be),
+            // [Text.Encoding]::UTF32 and UTF32 big-endian.
+            ("UTF-32 LE with BOM", b"\xFF\xFE\0\0", utf32le),
+            ("UTF-32 BE with BOM", b"\0\0\xFE\xFF", utf32be),
+        ];
+        for (name, bom, encode) in forms {
+            for blank_first in [false, true] {
+                let text = if blank_first {
+                    format!("\r\n{line}")
+                } else {
+                    line.clone()
+                };
+                let piped = as_piped_by_powershell(&text, bom, encode);
+                let read = read_line(&piped[..]).unwrap();
+                let p = parse_payload(&read)
+                    .unwrap_or_else(|e| panic!("{name} (blank first: {blank_first}): {e}"));
+                assert_eq!(p.user, "alice@example.com", "{name}");
+                assert_eq!(p.new_password.expose(), "New-Pass-123!", "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_line_with_a_character_beyond_ascii_is_not_base64() {
+        let line = format!("{}\u{e9}", b64(&payload_with("[]")));
+        for (bom, encode) in [
+            (&b"\xFF\xFE"[..], utf16le as fn(char) -> Vec<u8>),
+            (b"\xFE\xFF", utf16be),
+        ] {
+            let piped = as_piped_by_powershell(&line, bom, encode);
+            assert!(matches!(
+                parse_payload(&read_line(&piped[..]).unwrap()),
+                Err(KeeperError::NotBase64)
+            ));
+        }
+        // A zero code unit is no character of base64 either.
+        assert!(matches!(
+            parse_payload(b"\xFF\xFEe\0\0\0"),
+            Err(KeeperError::NotBase64)
+        ));
+        // A byte-order mark and nothing else is an empty line.
+        assert!(matches!(
+            parse_payload(b"\xEF\xBB\xBF\r\n"),
+            Err(KeeperError::Empty)
+        ));
     }
 
     #[test]

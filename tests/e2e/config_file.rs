@@ -85,7 +85,12 @@ fn keys_in_a_private_config_file_replace_the_key_record() {
         .expect_no_secret(&SECRETS);
     assert!(e.vm_password_is(USER, NEW));
 
-    if cfg!(unix) {
+    if cfg!(unix)
+        && !skip_on_windows(
+            "a config file readable by others: Unix mode bits mean nothing to the .exe, which \
+             does not check ACLs (docs/keeper-setup.md, Windows gateways)",
+        )
+    {
         let shared = dir.file("shared.toml", &text, 0o644);
         run(&["--config", &shared], line.as_bytes(), &[])
             .expect_code(2)

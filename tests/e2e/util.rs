@@ -121,6 +121,17 @@ pub fn binary() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tenable-rotate").to_owned())
 }
 
+/// True, after printing `reason`, when the binary under test is the Windows .exe
+/// (`TENABLE_ROTATE_TEST_TARGET=windows`, set by `scripts/windows-e2e.sh`, which runs it under
+/// wine): a test that cannot apply to Windows returns early with it, and says why.
+pub fn skip_on_windows(reason: &str) -> bool {
+    let windows = std::env::var("TENABLE_ROTATE_TEST_TARGET").is_ok_and(|t| t == "windows");
+    if windows {
+        eprintln!("skipped on Windows: {reason}");
+    }
+    windows
+}
+
 /// A command for the binary with `args` and `env`, our variables and proxies cleared first.
 pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(binary());
