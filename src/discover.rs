@@ -856,10 +856,10 @@ impl<'a> Sink<'a> {
                 let _ = writeln!(self.out, "{}", CSV_COLUMNS.join(","));
             }
             DiscoverFormat::Table => {
+                let text = format!("{} at {}", self.platform, base.as_str());
+                self.line(&text);
                 let text = format!(
-                    "{} at {}; API keys of '{}' ({})",
-                    self.platform,
-                    base.as_str(),
+                    "API keys of '{}' ({})",
                     untrusted::field(&api.username),
                     untrusted::field(api.role.as_deref().unwrap_or("role not shown"))
                 );
@@ -1051,26 +1051,26 @@ impl<'a> Sink<'a> {
                 self.line("  tenable_credential_match = username (updates every credential that holds the account)");
                 self.line("");
                 let mut text = format!(
-                    "{} users, {} credentials: {} rotatable as a user, {} as a credential, {} not",
+                    "{} users, {} credentials. Rotatable: {} as a user, {} as a credential; {} not",
                     summary.users,
                     summary.credentials,
                     summary.rotatable_as_user,
                     summary.rotatable_as_credential,
                     summary.not_rotatable
                 );
+                self.line(&text);
                 if summary.shared_accounts > 0 {
-                    text.push_str(&format!(
-                        "; accounts held by several credentials: {}",
+                    self.line(&format!(
+                        "Accounts held by several credentials: {}",
                         summary.shared_accounts
                     ));
                 }
                 if summary.imported_records > 0 {
-                    text.push_str(&format!(
-                        "; {} records in the Keeper import file",
+                    self.line(&format!(
+                        "Records in the Keeper import file: {}",
                         summary.imported_records
                     ));
                 }
-                self.line(&text);
             }
         }
         let _ = self.out.flush();

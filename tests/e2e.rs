@@ -5,6 +5,7 @@ mod e2e {
     pub mod bad_input;
     pub mod config_file;
     pub mod deploy;
+    pub mod discover;
     pub mod docs;
     pub mod faults;
     pub mod guide;

@@ -368,7 +368,11 @@ fn an_unclear_answer_on_a_credential_is_unknown_and_never_resent() {
 fn a_404_reading_a_credential_is_not_found_with_its_name() {
     // Issue 11, item 2: a 404 on a read was "unavailable" (exit 6).
     let e = emulator();
-    e.inject(format!("404@GET /credentials/{LINUX_UUID}").parse().unwrap());
+    e.inject(
+        format!("404@GET /credentials/{LINUX_UUID}")
+            .parse()
+            .unwrap(),
+    );
     let run = run(
         &[],
         line(
@@ -378,8 +382,9 @@ fn a_404_reading_a_credential_is_not_found_with_its_name() {
         .as_bytes(),
         &[],
     );
-    run.expect_code(4)
-        .expect_error_line("no Tenable Vulnerability Management credential matches 'Linux scan account'");
+    run.expect_code(4).expect_error_line(
+        "no Tenable Vulnerability Management credential matches 'Linux scan account'",
+    );
     assert_eq!(e.request_count("PUT /credentials/{uuid}"), 0);
 }
 
@@ -398,7 +403,9 @@ fn with_no_target_a_name_that_is_also_a_credential_is_refused_not_guessed() {
     let no_target = line("Linux scan account", json!({"tenable_url": e.url()}));
     run(&[], no_target.as_bytes(), &[])
         .expect_code(2)
-        .expect_error_line("no tenable_target is set and 'Linux scan account' is the name of a managed credential");
+        .expect_error_line(
+            "no tenable_target is set and 'Linux scan account' is the name of a managed credential",
+        );
     run(&["check"], no_target.as_bytes(), &[]).expect_code(2);
     assert!(e.vm_password_is("Linux scan account", SVC_OLD));
     assert_eq!(e.request_count("PUT /users/{id}/chpasswd"), 0);
