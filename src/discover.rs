@@ -1050,7 +1050,7 @@ impl<'a> Sink<'a> {
                 self.line("  rotate a credential: PAM User login = ACCOUNT; key record tenable_target = credential,");
                 self.line("  tenable_credential_match = username (updates every credential that holds the account)");
                 self.line("");
-                let mut text = format!(
+                let text = format!(
                     "{} users, {} credentials. Rotatable: {} as a user, {} as a credential; {} not",
                     summary.users,
                     summary.credentials,
