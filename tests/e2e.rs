@@ -2,6 +2,7 @@
 //! One test binary, modules by behaviour (style rule 10).
 
 mod e2e {
+    pub mod audit;
     pub mod bad_input;
     pub mod config_file;
     pub mod deploy;
