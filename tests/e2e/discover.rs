@@ -205,6 +205,31 @@ fn sc_with_a_limited_role_says_what_the_keys_cannot_do() {
 }
 
 #[test]
+fn a_name_that_quotes_a_key_is_redacted_in_every_format() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        users: vec![
+            (format!("x{ACCESS}@example.com"), OLD.into()),
+            (format!("{b64}@example.com"), OLD.into()),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    for format in ["table", "json", "csv"] {
+        let out = discover(&e, &["--output", format]);
+        out.expect_code(0).expect_no_secret(&SECRETS);
+        assert!(
+            out.stdout.contains("[REDACTED]") || out.stdout.contains("withheld"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
 fn wrong_keys_are_exit_3_and_nothing_is_printed_but_the_line() {
     let e = emulator();
     let out = run(
