@@ -2,7 +2,8 @@
 # Builds the binary we ship (the static x86_64 musl build, with scripts/release.sh), makes the
 # baseline's virtualenv (pyTenable only, so its size is the baseline's real install) and a
 # second one with matplotlib for the plot, then runs bench/bench.py. Pass --quick for a smoke
-# run with few repetitions; set BENCH_BINARY to measure another build instead.
+# run with few repetitions; --client-only [USERS] [ROUNDS] for the client-only figures at tenant
+# size (bench/client_only.py); set BENCH_BINARY to measure another build instead.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,6 +18,11 @@ tools="$root/target/bench/tools-venv"
 if [ ! -x "$baseline/bin/python" ]; then
     python3 -m venv "$baseline"
     "$baseline/bin/pip" install --quiet --disable-pip-version-check -r conformance/requirements.txt
+fi
+if [ "${1:-}" = "--client-only" ]; then
+    # Client-only figures at tenant size (BENCHMARKS.md): curl floor, check, discover, pyTenable.
+    shift
+    exec python3 bench/client_only.py "$bin" "$baseline/bin/python" "$@"
 fi
 if [ ! -x "$tools/bin/python" ]; then
     python3 -m venv "$tools"

@@ -23,6 +23,10 @@ pub enum OutputFormat {
     Text,
     /// One JSON object on stdout (and the error line on stderr too).
     Json,
+    /// `discover`: aligned tables (its default; other subcommands print text).
+    Table,
+    /// `discover`: CSV rows (other subcommands print text).
+    Csv,
 }
 
 /// What is known about a run so far, for the failure report.
@@ -39,6 +43,10 @@ pub struct RunContext {
     /// Every secret seen so far (passwords, keys, the whole gateway line), for the last
     /// check of everything printed.
     pub redactor: Redactor,
+    /// The payload's record UIDs (`user`, `provider`, `resource`), for the audit line.
+    pub record_uids: Vec<(&'static str, String)>,
+    /// Where the keys came from, once known (for the audit line).
+    pub key_source: Option<String>,
 }
 
 impl RunContext {
@@ -146,6 +154,15 @@ pub fn keeper(
     }
     let payload = keeper::parse_payload(&line)?;
     drop(line);
+    for (name, uid) in [
+        ("user", &payload.user_record_uid),
+        ("provider", &payload.provider_record_uid),
+        ("resource", &payload.resource_record_uid),
+    ] {
+        if let Some(uid) = uid {
+            ctx.record_uids.push((name, uid.clone()));
+        }
+    }
     ctx.redactor.add(&payload.new_password);
     ctx.redactor.add(&payload.old_password);
     for record in &payload.records {
@@ -226,6 +243,7 @@ fn note_settings(ctx: &mut RunContext, settings: &config::Settings) {
     ctx.redactor.add(&settings.keys.secret_key);
     ctx.platform = Some(settings.platform.id());
     ctx.base_url = Some(settings.base_url.as_str().to_owned());
+    ctx.key_source = Some(settings.key_source.clone());
     ctx.target = Some(match settings.target {
         config::Target::User(_) => "user",
         config::Target::Credentials(_) => "credential",

@@ -25,6 +25,9 @@ pub struct Cli {
     /// Settings file (TOML), below the record and the environment. Env: TENABLE_ROTATE_CONFIG.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Append one JSON line per run to FILE (created mode 600). Env: TENABLE_ROTATE_AUDIT_LOG.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub audit_log: Option<std::path::PathBuf>,
     /// What to do (default: `keeper` when stdin is not a terminal).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -44,6 +47,9 @@ pub enum Command {
     /// every setting and secret), one JSON result on stdout. For programs such as Keeper's SaaS
     /// rotation plugin; secrets never go through argv or the environment.
     Request,
+    /// List every Tenable user and managed credential, and whether (and how) Keeper can
+    /// rotate each; changes nothing. Keys from the environment or the config file.
+    Discover(crate::discover::DiscoverArgs),
     /// Rotate a demo user on the built-in emulator, through the production code path.
     Demo,
     /// Serve the built-in Tenable emulator on loopback until killed.
@@ -144,7 +150,7 @@ pub fn run(cli: Cli) -> ExitStatus {
     let mut ctx = RunContext::with_env(&env);
     let needs_settings = matches!(
         cli.command,
-        None | Some(Command::Keeper | Command::Check | Command::Rotate(_))
+        None | Some(Command::Keeper | Command::Check | Command::Rotate(_) | Command::Discover(_))
     );
     let file = match needs_settings.then(|| app::load_config_file(cli.config.as_deref(), &env)) {
         Some(Err(e)) => return report(cli.output, &ctx, Err(e)),
@@ -152,6 +158,32 @@ pub fn run(cli: Cli) -> ExitStatus {
         None => None,
     };
     let file = file.as_ref();
+    // The audit log is opened before anything is read or sent: if it cannot be, nothing is.
+    let subcommand = match &cli.command {
+        None | Some(Command::Keeper) => Some("keeper"),
+        Some(Command::Check) => Some("check"),
+        Some(Command::Rotate(_)) => Some("rotate"),
+        Some(Command::Request) => Some("request"),
+        Some(Command::Discover(_)) => Some("discover"),
+        _ => None,
+    };
+    let mut audit =
+        match subcommand.map(|_| crate::audit::open(cli.audit_log.as_deref(), &env, file)) {
+            Some(Err(e)) => return report(cli.output, &ctx, Err(e)),
+            Some(Ok(log)) => log,
+            None => None,
+        };
+    let mut audit_record = |ctx: &RunContext, json: &serde_json::Value| {
+        if let (Some(log), Some(name)) = (audit.as_mut(), subcommand) {
+            if let Some(problem) = log.record(ctx, name, json) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tenable-rotate: {}",
+                    ctx.line(&problem, "could not append to the audit log")
+                );
+            }
+        }
+    };
     let result = match cli.command {
         None if stdin.is_terminal() => {
             return fail_usage(
@@ -194,11 +226,25 @@ pub fn run(cli: Cli) -> ExitStatus {
                 .map_or_else(Error::exit_status, |_| ExitStatus::Success);
             let json = crate::machine::result_json(&ctx, operation, &result);
             let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&json, status));
+            audit_record(&ctx, &json);
             if let Err(e) = &result {
                 let line = ctx.line(&e.to_string(), &app::fallback(status));
                 let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
             }
             return status;
+        }
+        Some(Command::Discover(args)) => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let format = match cli.output {
+                OutputFormat::Json => crate::discover::DiscoverFormat::Json,
+                OutputFormat::Csv => crate::discover::DiscoverFormat::Csv,
+                OutputFormat::Text | OutputFormat::Table => crate::discover::DiscoverFormat::Table,
+            };
+            let result = crate::discover::run(&args, format, &env, file, &mut ctx, &mut out);
+            drop(out);
+            let json = crate::discover::result_json(&ctx, &result);
+            audit_record(&ctx, &json);
+            return crate::discover::report(&ctx, result);
         }
         Some(Command::Demo) => return finish_plain(crate::demo::run(&mut std::io::stdout())),
         Some(Command::Emulator(args)) => return finish_plain(serve_emulator(args)),
@@ -213,6 +259,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Success;
         }
     };
+    audit_record(&ctx, &app::json_report(&ctx, &result));
     report(cli.output, &ctx, result)
 }
 
@@ -228,7 +275,7 @@ fn report(format: OutputFormat, ctx: &RunContext, result: Result<Report, Error>)
             let json = app::json_report(ctx, &result);
             let _ = writeln!(out, "{}", ctx.json_line(&json, status));
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Table | OutputFormat::Csv => {
             if let Ok(r) = &result {
                 let fallback = format!("finished: {}", r.state);
                 let _ = writeln!(out, "tenable-rotate: {}", ctx.line(&r.summary(), &fallback));

@@ -19,10 +19,12 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod discover;
 pub mod emulator;
 pub mod error;
 pub mod exit;

@@ -2,9 +2,11 @@
 //! One test binary, modules by behaviour (style rule 10).
 
 mod e2e {
+    pub mod audit;
     pub mod bad_input;
     pub mod config_file;
     pub mod deploy;
+    pub mod discover;
     pub mod docs;
     pub mod fake_tenable;
     pub mod faults;

@@ -24,7 +24,7 @@ use super::ConfigError;
 use crate::secret::Secret;
 
 /// Every key the file may have.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "access_key",
     "secret_key",
     "url",
@@ -37,6 +37,7 @@ pub const KEYS: [&str; 12] = [
     "record_title",
     "ca_file",
     "timeout",
+    "audit_log",
 ];
 
 /// Largest file we read: a settings file is a few hundred bytes.
@@ -71,6 +72,8 @@ pub struct ConfigFile {
     pub ca_file: Option<String>,
     /// `timeout`: the overall deadline in seconds (a number or a string).
     pub timeout: Option<String>,
+    /// `audit_log`: the file each run appends its audit line to.
+    pub audit_log: Option<String>,
 }
 
 impl ConfigFile {
@@ -154,6 +157,7 @@ impl ConfigFile {
             record_title: take("record_title", false)?,
             ca_file: take("ca_file", false)?,
             timeout: take("timeout", true)?,
+            audit_log: take("audit_log", false)?,
             path: path.to_owned(),
         })
     }

@@ -94,8 +94,10 @@ pub mod env {
     pub const ON_PARTIAL_FAILURE: &str = "TENABLE_ON_PARTIAL_FAILURE";
     /// Path of the settings file (as `--config`).
     pub const CONFIG: &str = "TENABLE_ROTATE_CONFIG";
+    /// The audit log (as `--audit-log`).
+    pub const AUDIT_LOG: &str = "TENABLE_ROTATE_AUDIT_LOG";
     /// Every variable we read.
-    pub const ALL: [&str; 15] = [
+    pub const ALL: [&str; 16] = [
         URL,
         CA_FILE,
         RECORD_TITLE,
@@ -111,6 +113,7 @@ pub mod env {
         VERIFY,
         ON_PARTIAL_FAILURE,
         CONFIG,
+        AUDIT_LOG,
     ];
 }
 

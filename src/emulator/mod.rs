@@ -325,6 +325,28 @@ impl Emulator {
         self.state().requests.keys().cloned().collect()
     }
 
+    /// Sets a TVM user's access: whether it is enabled, and which sign-ins its authorizations
+    /// permit (`GET /users/{id}/authorizations`). Users default to enabled, password and API.
+    pub fn set_vm_user_access(
+        &self,
+        username: &str,
+        enabled: bool,
+        password: bool,
+        saml: bool,
+        api: bool,
+    ) {
+        let mut state = self.state();
+        let id = state
+            .vm_users
+            .iter()
+            .find(|u| u.username == username)
+            .map(|u| u.id);
+        if let Some(id) = id {
+            state.vm_access.insert(id, (enabled, password, saml, api));
+            state.invalidate_users();
+        }
+    }
+
     /// Gives the API keys' user another role from now on.
     pub fn set_api_role(&self, role: ApiRole) {
         self.state().set_api_role(role);

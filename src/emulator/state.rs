@@ -48,6 +48,11 @@ pub struct State {
     seeded: usize,
     seeded_changes: HashMap<u64, String>,
     users_json: Option<Vec<u8>>,
+    /// The `GET /users` body gzipped, kept with `users_json` and dropped with it.
+    users_gz: Option<Vec<u8>>,
+    /// TVM users' access other than the defaults (enabled, password sign-in only), by id:
+    /// (enabled, password, saml, api).
+    pub vm_access: HashMap<u64, (bool, bool, bool, bool)>,
     pub sc_users: Vec<ScUser>,
     pub sc_api_user_id: u64,
     pub vm_credentials: Vec<Credential>,
@@ -121,6 +126,8 @@ impl State {
             seeded: config.seed_users,
             seeded_changes: HashMap::new(),
             users_json: None,
+            users_gz: None,
+            vm_access: HashMap::new(),
             sc_users,
             sc_api_user_id,
             vm_credentials: config
@@ -156,7 +163,7 @@ impl State {
         if let Some(owner) = self.vm_users.iter_mut().find(|u| u.id == 1) {
             owner.permissions = role.vm_permissions();
         }
-        self.users_json = None;
+        self.invalidate_users();
     }
 
     /// The container's uuid, as in every user object.
@@ -243,7 +250,7 @@ impl State {
         } else {
             self.seeded_changes.insert(id, password);
         }
-        self.users_json = None;
+        self.invalidate_users();
     }
 
     /// Records a login attempt; returns whether it succeeds (lockout after 5 failures).
@@ -259,7 +266,7 @@ impl State {
             true
         } else {
             user.failures += 1;
-            self.users_json = None;
+            self.invalidate_users();
             false
         }
     }
@@ -271,15 +278,51 @@ impl State {
         permissions: u32,
         failures: u32,
         container: &str,
+        enabled: bool,
     ) {
         let name = serde_json::to_string(username).unwrap_or_default();
         let uuid = uuid_for(0x05e4, id);
         out.extend_from_slice(
             format!(
-                r#"{{"id":{id},"uuid":"{uuid}","uuid_id":"{uuid}","username":{name},"user_name":{name},"email":{name},"name":"","type":"local","permissions":{permissions},"enabled":true,"login_fail_count":{failures},"login_fail_total":{failures},"container_uuid":"{container}"}}"#
+                r#"{{"id":{id},"uuid":"{uuid}","uuid_id":"{uuid}","username":{name},"user_name":{name},"email":{name},"name":"","type":"local","permissions":{permissions},"enabled":{enabled},"login_fail_count":{failures},"login_fail_total":{failures},"container_uuid":"{container}"}}"#
             )
             .as_bytes(),
         );
+    }
+
+    /// Drops the built `GET /users` answers (a user changed).
+    pub fn invalidate_users(&mut self) {
+        self.users_json = None;
+        self.users_gz = None;
+    }
+
+    /// The `GET /users` body gzipped, built and compressed once and kept until a user
+    /// changes: serving a large tenant's list costs a copy, not a rebuild and a compression.
+    pub fn users_body_gzip(&mut self) -> Vec<u8> {
+        if self.users_json.is_none() {
+            self.users_gz = None;
+        }
+        if let Some(gz) = &self.users_gz {
+            return gz.clone();
+        }
+        let body = self.users_body();
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 8),
+            flate2::Compression::default(),
+        );
+        let gz = std::io::Write::write_all(&mut enc, &body)
+            .and_then(|()| enc.finish())
+            .unwrap_or_default();
+        self.users_gz = Some(gz.clone());
+        gz
+    }
+
+    /// A TVM user's (enabled, password, saml, api) access.
+    pub fn vm_user_access(&self, id: u64) -> (bool, bool, bool, bool) {
+        self.vm_access
+            .get(&id)
+            .copied()
+            .unwrap_or((true, true, false, true))
     }
 
     /// The `GET /users` body, built once and kept until a user changes.
@@ -305,6 +348,7 @@ impl State {
                 u.permissions,
                 u.failures,
                 &self.container_uuid,
+                self.vm_user_access(u.id).0,
             );
         }
         for i in 0..self.seeded {
@@ -316,6 +360,7 @@ impl State {
                 32,
                 0,
                 &self.container_uuid,
+                self.vm_user_access(FIRST_SEEDED_ID + i as u64).0,
             );
         }
         out.extend_from_slice(b"]}");
@@ -339,6 +384,7 @@ impl State {
             permissions,
             0,
             &self.container_uuid,
+            self.vm_user_access(id).0,
         );
         serde_json::from_slice(&out).ok()
     }

@@ -113,7 +113,38 @@ pub fn handle(state: &mut State, req: &Request) -> Response {
             CREDENTIAL_FILTERS.trim().as_bytes().to_vec(),
         )),
         ("GET", ["users"]) if !admin => ok(&limited_users(state)),
+        // Built and gzipped once until a user changes, as a CDN would serve it.
+        ("GET", ["users"])
+            if req
+                .header("accept-encoding")
+                .is_some_and(|v| v.contains("gzip")) =>
+        {
+            let mut response = Response::json_bytes(200, state.users_body_gzip());
+            response
+                .headers
+                .push(("Content-Encoding".into(), "gzip".into()));
+            decorate(response)
+        }
         ("GET", ["users"]) => decorate(Response::json_bytes(200, state.users_body())),
+        // pyTenable `users.list_auths` (GET /users/{id}/authorizations); administrators only.
+        ("GET", ["users", _, "authorizations"]) if !admin => insufficient_scope(),
+        ("GET", ["users", id, "authorizations"]) => match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| state.vm_user(&n.to_string()))
+        {
+            Some((id, _, _)) => {
+                let (_, password, saml, api) = state.vm_user_access(id);
+                ok(&json!({
+                    "account_uuid": state.container_uuid(),
+                    "user_uuid": super::state::uuid_for(0x05e4, id),
+                    "api_permitted": api,
+                    "password_permitted": password,
+                    "saml_permitted": saml,
+                }))
+            }
+            None => boom(404, "Not Found"),
+        },
         // test_users_edit_permissionerror.yaml: a non-administrator reading a user.
         ("GET", ["users", _]) if !admin => insufficient_scope(),
         ("PUT", ["users", _, "chpasswd"]) if !admin => insufficient_scope(),

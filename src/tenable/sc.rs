@@ -12,7 +12,7 @@ use ureq::http::Method;
 use super::credential::{Credential, CredentialMatch};
 use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::wire::{self, Login, WireId};
-use super::{ApiKeys, Platform};
+use super::{ApiKeys, ListedCredential, ListedUser, Platform, lenient};
 use crate::secret::{Redactor, Secret};
 use crate::transport::{BaseUrl, BodyLimits, Call, Reply, RequestKind, Transport, TransportConfig};
 use crate::untrusted;
@@ -414,5 +414,183 @@ impl ScClient {
             }
             Err(_) => false,
         }
+    }
+}
+
+/// The user fields `discover` asks Security Center for (tenable-api.md §2.b).
+const LISTED_USER_FIELDS: &str =
+    "id,username,firstname,lastname,email,role,status,locked,authType,lastLogin";
+
+/// An SC user object as `discover` shows it. `status` "0" is enabled (SC's value for an
+/// active account); `lastLogin` is seconds, "0" for never.
+fn listed_user(m: &Map<String, Value>) -> ListedUser {
+    let name = [m.get("firstname"), m.get("lastname")]
+        .into_iter()
+        .filter_map(lenient::text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    ListedUser {
+        id: lenient::text(m.get("id")).unwrap_or_default(),
+        username: lenient::text(m.get("username")).unwrap_or_default(),
+        name: (!name.is_empty()).then_some(name),
+        email: lenient::text(m.get("email")),
+        role: m
+            .get("role")
+            .and_then(|r| lenient::text(r.get("name")).or_else(|| lenient::text(Some(r)))),
+        permissions: None,
+        enabled: lenient::number(m.get("status")).map(|s| s == 0),
+        locked: lenient::flag(m.get("locked")),
+        auth_type: lenient::text(m.get("authType")),
+        authorizations: None,
+        last_login: lenient::number(m.get("lastLogin")),
+    }
+}
+
+/// Listing for `discover`: read-only requests only (GET).
+impl ScClient {
+    /// The user that owns the API keys, with its role (`GET /rest/currentUser`). Bad keys are
+    /// exit 3, as in [`ScClient::api_user`].
+    pub fn api_user_listed(&self) -> Result<ListedUser, TenableError> {
+        let reply = self.transport.send(&Call::get(&format!(
+            "/rest/currentUser?fields={LISTED_USER_FIELDS}"
+        )))?;
+        if matches!(reply.status, 400 | 401 | 403) {
+            return Err(TenableError::KeysRefused {
+                platform: PLATFORM,
+                status: reply.status,
+                message: super::error::error_message(PLATFORM, &reply.body, &self.redactor),
+                request_id: reply.request_id,
+            });
+        }
+        let map: Map<String, Value> =
+            self.read(&reply, "reading the API user", Asked::Read { object: None })?;
+        Ok(listed_user(&map))
+    }
+
+    /// Every user these keys may see (`GET /rest/user`), one at a time. SC answers with one
+    /// envelope, read whole within [`BodyLimits::WHOLE_LIST`].
+    pub fn each_user(&self, each: &mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum List {
+            Array(Vec<Map<String, Value>>),
+            Wrapped { users: Vec<Map<String, Value>> },
+        }
+        let reply = self.transport.send(
+            &Call::get(&format!("/rest/user?fields={LISTED_USER_FIELDS}"))
+                .limits(BodyLimits::WHOLE_LIST),
+        )?;
+        let list: List = self.read(&reply, "list users", Asked::Read { object: None })?;
+        let users = match list {
+            List::Array(u) | List::Wrapped { users: u } => u,
+        };
+        let count = users.len() as u64;
+        for user in users {
+            each(listed_user(&user));
+        }
+        Ok(count)
+    }
+
+    /// Every credential listed (`GET /rest/credential`), as stubs to complete one by one,
+    /// sorted by id, each once. `can_edit` says whether it is in the `manageable` list, when
+    /// SC splits the list into `usable` and `manageable`.
+    pub fn credential_stubs(&self) -> Result<Vec<ListedCredential>, TenableError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: WireId,
+            #[serde(default)]
+            name: String,
+            #[serde(default, rename = "type")]
+            kind: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum List {
+            Array(Vec<Row>),
+            Split {
+                #[serde(default)]
+                usable: Vec<Row>,
+                #[serde(default)]
+                manageable: Vec<Row>,
+            },
+        }
+        let reply = self.transport.send(
+            &Call::get("/rest/credential?fields=id,name,type").limits(BodyLimits::WHOLE_LIST),
+        )?;
+        let list: List = self.read(&reply, "list credentials", Asked::Read { object: None })?;
+        let stub = |r: Row, can_edit: Option<bool>| ListedCredential {
+            id: r.id.0,
+            name: r.name,
+            kind: r.kind,
+            can_edit,
+            ..ListedCredential::default()
+        };
+        let mut stubs: Vec<ListedCredential> = match list {
+            List::Array(rows) => rows.into_iter().map(|r| stub(r, None)).collect(),
+            List::Split { usable, manageable } => {
+                let editable: std::collections::HashSet<String> =
+                    manageable.iter().map(|r| r.id.0.clone()).collect();
+                manageable
+                    .into_iter()
+                    .map(|r| stub(r, Some(true)))
+                    .chain(usable.into_iter().filter_map(|r| {
+                        (!editable.contains(&r.id.0)).then(|| stub(r, Some(false)))
+                    }))
+                    .collect()
+            }
+        };
+        stubs.sort_by(|a, b| (a.id.len(), a.id.as_str()).cmp(&(b.id.len(), b.id.as_str())));
+        stubs.dedup_by(|a, b| a.id == b.id);
+        Ok(stubs)
+    }
+
+    /// A listed credential completed from its details (`GET /rest/credential/{id}`). A "does
+    /// not exist" (147) or a refusal on this one credential is kept in `unreadable`.
+    pub fn complete_credential(
+        &self,
+        mut stub: ListedCredential,
+    ) -> Result<ListedCredential, TenableError> {
+        let id = path_id(PLATFORM, "credential", IdShape::Number, &stub.id)?;
+        let reply = self.transport.send(&Call::get(&format!(
+            "/rest/credential/{id}?fields=id,name,type,typeFields"
+        )))?;
+        let details: Map<String, Value> = match self.read(
+            &reply,
+            "read a credential",
+            Asked::Read {
+                object: Some(("credential", &stub.name)),
+            },
+        ) {
+            Ok(d) => d,
+            Err(TenableError::NotFound { .. } | TenableError::Forbidden { .. }) => {
+                stub.unreadable = Some(format!(
+                    "Security Center refused to show it (HTTP {})",
+                    reply.status
+                ));
+                return Ok(stub);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(fields) = details.get("typeFields").and_then(Value::as_object) else {
+            // Never judge "no password setting" from an absent key (issue 11, item 3).
+            stub.unreadable = Some("its details have no typeFields".to_owned());
+            return Ok(stub);
+        };
+        stub.auth_method = ["authType", "authtype", "auth_method"]
+            .iter()
+            .find_map(|k| lenient::text(fields.get(*k)));
+        let credential = Credential::from_sc(&details);
+        stub.account = credential
+            .username
+            .as_ref()
+            .map(|u| match &credential.domain {
+                Some(d) if !u.contains('\\') && !u.contains('@') => format!("{d}\\{u}"),
+                _ => u.clone(),
+            });
+        stub.password_key = credential.password_key;
+        if stub.kind.is_empty() {
+            stub.kind = credential.kind;
+        }
+        Ok(stub)
     }
 }

@@ -6,12 +6,13 @@ use std::io::Read;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use ureq::http::Method;
 
 use super::credential::{self, Credential, CredentialMatch};
 use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::wire::{self, Login, WireId};
-use super::{ApiKeys, Platform};
+use super::{ApiKeys, Authorizations, ListedCredential, ListedUser, Platform, lenient};
 use crate::secret::{Redactor, Secret};
 use crate::transport::{BaseUrl, BodyLimits, Call, RequestKind, Transport, TransportConfig};
 use crate::untrusted;
@@ -307,6 +308,305 @@ impl VmClient {
             )),
         }
     }
+}
+
+/// A credential list page's item, as `discover` reads it.
+#[derive(Deserialize)]
+struct ListedSummary {
+    uuid: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "type")]
+    kind: Option<Value>,
+    #[serde(default)]
+    category: Option<Value>,
+}
+
+/// `{"id": …, "name": …}` or a bare string: TVM's `type` and `category`.
+fn id_or_text(v: Option<&Value>) -> Option<String> {
+    let v = v?;
+    lenient::text(v.get("id").or(v.get("name")).or(Some(v)))
+}
+
+/// One page of managed credentials for `discover`: stubs to read one by one, and the total.
+#[derive(Debug, Clone)]
+pub struct CredentialStubs {
+    /// (uuid, name, type, category) of each credential on the page.
+    pub items: Vec<ListedCredential>,
+    /// `pagination.total`.
+    pub total: usize,
+}
+
+/// Listing for `discover`: read-only requests only (GET).
+impl VmClient {
+    /// The user that owns the API keys (`GET /session`), with its role.
+    pub fn session_user(&self) -> Result<ListedUser, TenableError> {
+        let reply = self
+            .transport
+            .send(&Call::get("/session").limits(BodyLimits::DOCUMENT))?;
+        if !(200..300).contains(&reply.status) {
+            return Err(classify(
+                PLATFORM,
+                "read the API keys' user",
+                &reply,
+                &self.redactor,
+                Asked::Read { object: None },
+            ));
+        }
+        let user: WireListedUser = serde_json::from_slice(&reply.body).map_err(|_| {
+            TenableError::unreadable(PLATFORM, "reading the API keys' user", &reply)
+        })?;
+        Ok(listed_user(user))
+    }
+
+    /// Every user (`GET /users`), parsed as a stream: `each` gets one user at a time and the
+    /// list is never held whole. Returns how many there were.
+    pub fn each_user(&self, each: &mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> {
+        let operation = "listing users (GET /users)";
+        let each = std::cell::RefCell::new(each);
+        let (reply, parsed) = self.transport.send_streamed(
+            &Call::get("/users").limits(BodyLimits::LIST),
+            |reader| {
+                let mut f = each.borrow_mut();
+                stream_array(reader, "users", &mut |m: WireListedUser| f(listed_user(m)))
+            },
+        )?;
+        match parsed {
+            Some(Ok(count)) => Ok(count),
+            Some(Err(_)) => Err(TenableError::unreadable(PLATFORM, operation, &reply)),
+            None => Err(classify(
+                PLATFORM,
+                "list users",
+                &reply,
+                &self.redactor,
+                Asked::Read { object: None },
+            )),
+        }
+    }
+
+    /// Which sign-ins a user may use (`GET /users/{id}/authorizations`).
+    pub fn user_authorizations(&self, user: &ListedUser) -> Result<Authorizations, TenableError> {
+        let id = path_id(PLATFORM, "user", IdShape::Number, &user.id)?;
+        let reply = self.transport.send(
+            &Call::get(&format!("/users/{id}/authorizations")).limits(BodyLimits::DOCUMENT),
+        )?;
+        if !(200..300).contains(&reply.status) {
+            return Err(classify(
+                PLATFORM,
+                "read a user's sign-in methods",
+                &reply,
+                &self.redactor,
+                Asked::Read {
+                    object: Some(("user", &user.username)),
+                },
+            ));
+        }
+        let map: Map<String, Value> = serde_json::from_slice(&reply.body).map_err(|_| {
+            TenableError::unreadable(PLATFORM, "reading a user's sign-in methods", &reply)
+        })?;
+        let get = |k: &str| lenient::flag(map.get(k)).unwrap_or(false);
+        Ok(Authorizations {
+            password: get("password_permitted"),
+            saml: get("saml_permitted"),
+            api: get("api_permitted"),
+        })
+    }
+
+    /// One page of managed credentials (`GET /credentials?limit=200&offset=N`).
+    pub fn credential_stubs(&self, offset: usize) -> Result<CredentialStubs, TenableError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            credentials: Vec<ListedSummary>,
+            pagination: Option<Pagination>,
+        }
+        let path = format!("/credentials?limit=200&offset={offset}");
+        let reply = self
+            .transport
+            .send(&Call::get(&path).limits(BodyLimits::WHOLE_LIST))?;
+        if !(200..300).contains(&reply.status) {
+            return Err(classify(
+                PLATFORM,
+                "list managed credentials",
+                &reply,
+                &self.redactor,
+                Asked::Read { object: None },
+            ));
+        }
+        let page: Page = serde_json::from_slice(&reply.body).map_err(|_| {
+            TenableError::unreadable(PLATFORM, "listing managed credentials", &reply)
+        })?;
+        Ok(CredentialStubs {
+            total: page.pagination.map_or(0, |p| p.total),
+            items: page
+                .credentials
+                .into_iter()
+                .map(|s| ListedCredential {
+                    id: s.uuid,
+                    name: s.name,
+                    kind: id_or_text(s.kind.as_ref()).unwrap_or_default(),
+                    category: id_or_text(s.category.as_ref()),
+                    ..ListedCredential::default()
+                })
+                .collect(),
+        })
+    }
+
+    /// A listed credential completed from its details (`GET /credentials/{uuid}`): account,
+    /// password setting, authentication method, and whether these keys may edit it. A 403 or
+    /// 404 on this one credential is kept in `unreadable`, not raised: the others still count.
+    pub fn complete_credential(
+        &self,
+        mut stub: ListedCredential,
+    ) -> Result<ListedCredential, TenableError> {
+        let id = path_id(PLATFORM, "credential", IdShape::Uuid, &stub.id)?;
+        let reply = self
+            .transport
+            .send(&Call::get(&format!("/credentials/{id}")))?;
+        if matches!(reply.status, 403 | 404) {
+            stub.unreadable = Some(format!("Tenable answered {} to reading it", reply.status));
+            return Ok(stub);
+        }
+        if !(200..300).contains(&reply.status) {
+            return Err(classify(
+                PLATFORM,
+                "read a managed credential",
+                &reply,
+                &self.redactor,
+                Asked::Read {
+                    object: Some(("credential", &stub.name)),
+                },
+            ));
+        }
+        let details: Map<String, Value> = serde_json::from_slice(&reply.body).map_err(|_| {
+            TenableError::unreadable(PLATFORM, "reading a managed credential", &reply)
+        })?;
+        let can_edit = lenient::number(details.get("user_permissions")).map(|p| p >= 64);
+        let settings = details.get("settings").and_then(Value::as_object).cloned();
+        let credential = Credential::from_vm(stub.id.clone(), details)?;
+        stub.auth_method = settings.as_ref().and_then(|s| {
+            ["auth_method", "authtype"]
+                .iter()
+                .find_map(|k| lenient::text(s.get(*k)))
+        });
+        stub.account = credential
+            .username
+            .as_ref()
+            .map(|u| match &credential.domain {
+                Some(d) if !u.contains('\\') && !u.contains('@') => format!("{d}\\{u}"),
+                _ => u.clone(),
+            });
+        stub.password_key = credential.password_key;
+        if stub.kind.is_empty() {
+            stub.kind = credential.kind;
+        }
+        stub.can_edit = can_edit;
+        Ok(stub)
+    }
+}
+
+/// The fields of a TVM user object that `discover` shows; the rest are skipped unparsed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireListedUser {
+    id: Option<Value>,
+    username: Option<Value>,
+    name: Option<Value>,
+    email: Option<Value>,
+    permissions: Option<Value>,
+    enabled: Option<Value>,
+    lockout: Option<Value>,
+    login_fail_count: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+    lastlogin: Option<Value>,
+}
+
+/// A TVM user object (from `GET /users` or `GET /session`) as `discover` shows it.
+fn listed_user(m: WireListedUser) -> ListedUser {
+    let permissions = lenient::number(m.permissions.as_ref()).and_then(|p| u64::try_from(p).ok());
+    let fails = lenient::number(m.login_fail_count.as_ref());
+    let locked = match (lenient::flag(m.lockout.as_ref()), fails) {
+        (Some(l), _) => Some(l),
+        (None, Some(n)) => Some(n > 5),
+        (None, None) => None,
+    };
+    ListedUser {
+        id: lenient::text(m.id.as_ref()).unwrap_or_default(),
+        username: lenient::text(m.username.as_ref()).unwrap_or_default(),
+        name: lenient::text(m.name.as_ref()),
+        email: lenient::text(m.email.as_ref()),
+        role: permissions.map(|p| match super::vm_role_name(p) {
+            Some(name) => format!("{name} [{p}]"),
+            None => format!("custom [{p}]"),
+        }),
+        permissions,
+        enabled: lenient::flag(m.enabled.as_ref()),
+        locked,
+        auth_type: lenient::text(m.kind.as_ref()),
+        authorizations: None,
+        // TVM sends milliseconds.
+        last_login: lenient::number(m.lastlogin.as_ref()).map(|ms| ms / 1000),
+    }
+}
+
+/// Streams `{KEY: [item, …], …}`, handing each item of the array under `key` to `each`.
+/// Returns how many items there were; a body without `key` is an error.
+pub(crate) fn stream_array<T: serde::de::DeserializeOwned>(
+    reader: impl Read,
+    key: &str,
+    each: &mut dyn FnMut(T),
+) -> Result<u64, serde_json::Error> {
+    struct Outer<'a, T> {
+        key: &'a str,
+        each: &'a mut dyn FnMut(T),
+    }
+    struct Items<'a, T> {
+        each: &'a mut dyn FnMut(T),
+    }
+    impl<'de, T: serde::de::DeserializeOwned> Visitor<'de> for Outer<'_, T> {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an object with a {} array", self.key)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+            let mut count = None;
+            while let Some(k) = map.next_key::<String>()? {
+                if k == self.key && count.is_none() {
+                    count = Some(map.next_value_seed(Items {
+                        each: &mut *self.each,
+                    })?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            count.ok_or_else(|| serde::de::Error::custom("the list is missing"))
+        }
+    }
+    impl<'de, T: serde::de::DeserializeOwned> DeserializeSeed<'de> for Items<'_, T> {
+        type Value = u64;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de, T: serde::de::DeserializeOwned> Visitor<'de> for Items<'_, T> {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+            let mut n = 0u64;
+            while let Some(item) = seq.next_element::<T>()? {
+                (self.each)(item);
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let count = (&mut de).deserialize_map(Outer { key, each })?;
+    de.end()?;
+    Ok(count)
 }
 
 #[derive(Deserialize)]

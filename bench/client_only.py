@@ -1,0 +1,132 @@
+"""Client-only figures at tenant size: the emulator's own work taken out.
+
+Usage (bench/run.sh --client-only sets it up):
+    python3 bench/client_only.py BINARY BASELINE_PYTHON [USERS] [ROUNDS]
+
+The emulator serves `GET /users` from an answer it has built and gzipped once (until a user
+changes), so after one warm-up request every program below pays only for the transfer and its
+own work. Measured, interleaved, ROUNDS times each (medians):
+  - the floor: `curl --compressed` fetching the same answer to /dev/null (transfer + gunzip);
+  - tenable-rotate `check` (the gateway's stdin payload; finds the last user of the list);
+  - tenable-rotate `discover --output json` to /dev/null (every user judged and printed);
+  - pyTenable `TenableIO(...).users.list()`, the whole process (interpreter start included),
+    and the list call alone as the process reports it.
+Wall time from spawn to exit, CPU (user + system) from wait4 on GNU time, peak RSS from GNU
+time's %M. Prints a Markdown table and writes bench/client_only.json.
+"""
+
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench import ACCESS, SECRET, TIME, gateway_line  # noqa: E402
+
+PYTENABLE_LIST = """
+import sys, time
+from tenable.io import TenableIO
+tio = TenableIO(access_key=sys.argv[1], secret_key=sys.argv[2], url=sys.argv[3])
+start = time.perf_counter()
+users = tio.users.list()
+print(len(users), time.perf_counter() - start)
+"""
+
+
+def measured(argv, stdin=b"", env=None):
+    """(wall s, peak RSS KiB, stdout) of one process run under GNU time."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        proc = subprocess.Popen([TIME, "-o", report.name, "-f", "%M", *argv],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+        out, err = proc.communicate(stdin)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.decode()[-300:]}")
+        rss = int(report.read().split()[-1])
+    return wall, rss, out
+
+
+def cpu_of(argv, stdin=b"", env=None):
+    """Runs once more under wait4 to read user + system CPU of the process tree."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, argv
+    return usage.ru_utime + usage.ru_stime
+
+
+def main():
+    binary, baseline_python = sys.argv[1], sys.argv[2]
+    users = int(sys.argv[3]) if len(sys.argv) > 3 else 200_000
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+    emulator = subprocess.Popen([binary, "emulator", "--access-key", ACCESS, "--secret-key", SECRET,
+                                 "--seed-users", str(users)], stdout=subprocess.PIPE, text=True)
+    try:
+        url = emulator.stdout.readline().split()[-1]
+        header = f"X-ApiKeys: accessKey={ACCESS}; secretKey={SECRET};"
+        # Warm-up: the emulator builds and compresses the answer once.
+        req = urllib.request.Request(f"{url}/users", headers={"X-ApiKeys": header.split(": ", 1)[1],
+                                                              "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req) as reply:
+            size_gz = len(reply.read())
+        env = {**os.environ, "TENABLE_ACCESS_KEY": ACCESS, "TENABLE_SECRET_KEY": SECRET}
+        last = f"user{users - 1}@example.com"
+        line = gateway_line(url, "Unused-Passw0rd!1", "Unused-Passw0rd!0")
+        # The payload's user is the last one in the list.
+        payload = json.loads(base64.b64decode(line))
+        payload["user"] = last
+        stdin = (base64.b64encode(json.dumps(payload).encode()).decode() + "\n").encode()
+        programs = {
+            "curl --compressed (floor)": (["curl", "-s", "--compressed", "-o", "/dev/null", "-H", header,
+                                            f"{url}/users"], b""),
+            "tenable-rotate check": ([binary, "check"], stdin),
+            "tenable-rotate discover": ([binary, "discover", "--url", url, "--output", "json"], b""),
+            "pyTenable users.list()": ([baseline_python, "-c", PYTENABLE_LIST, ACCESS, SECRET, url], b""),
+        }
+        samples = {name: [] for name in programs}
+        inner = []
+        names = list(programs)
+        for i in range(rounds):
+            for name in names if i % 2 == 0 else reversed(names):
+                argv, data = programs[name]
+                wall, rss, out = measured(argv, data, env)
+                samples[name].append((wall, rss))
+                if name.startswith("pyTenable"):
+                    count, seconds = out.decode().split()
+                    assert int(count) == users + 1, count  # and the API user
+                    inner.append(float(seconds))
+        cpu = {name: statistics.median(cpu_of(argv, data, env) for _ in range(3))
+               for name, (argv, data) in programs.items()}
+    finally:
+        emulator.kill()
+        emulator.wait()
+    floor = statistics.median(s[0] for s in samples[names[0]])
+    results = {"users": users, "rounds": rounds, "gzip_bytes": size_gz, "programs": {}}
+    rows = ["| program | wall ms (median) | x curl floor | CPU ms | peak RSS MiB |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    for name in names:
+        wall = statistics.median(s[0] for s in samples[name])
+        rss = statistics.median(s[1] for s in samples[name]) / 1024
+        results["programs"][name] = {"wall_ms": wall * 1000, "cpu_ms": cpu[name] * 1000,
+                                     "rss_mib": rss, "x_floor": wall / floor}
+        rows.append(f"| {name} | {wall * 1000:.0f} | {wall / floor:.2f}x | {cpu[name] * 1000:.0f} | {rss:.1f} |")
+    results["pytenable_list_call_ms"] = statistics.median(inner) * 1000
+    rows.append(f"| pyTenable users.list() call alone (in process) | {results['pytenable_list_call_ms']:.0f} | "
+                f"{statistics.median(inner) / floor:.2f}x | | |")
+    (HERE / "client_only.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1454 @@
+//! `discover`: every Tenable user and managed scan credential, each with a verdict (can Keeper
+//! rotate it through this binary, and how), printed as a table, JSON or CSV; and, with
+//! `--keeper-import`, a file that Keeper Commander imports as PAM User records.
+//!
+//! Read-only: it sends GET requests only (the end-to-end tests check the emulator's routes).
+//! Lists are streamed: a user is judged and printed as it is parsed, so memory does not grow
+//! with the tenant. Two exceptions, both bounded: Security Center answers a list in one
+//! envelope (read whole within the transport's list bound), and `--sign-in-methods` reads each
+//! TVM user's sign-ins after the list, so it keeps the list (a flag for small tenants).
+//!
+//! Where the settings go: this binary reads its settings from the key record attached to the
+//! PAM script (README: record fields), so one key record serves every PAM User that needs the
+//! same settings. Users need `tenable_target` = `user` (the default) and a PAM User whose
+//! login is the Tenable username; credentials need `tenable_target` = `credential` with
+//! `tenable_credential_match` = `username` and a PAM User whose login is the account the
+//! credential holds, which updates every credential of that account at once. Each row says so.
+//!
+//! Everything from Tenable goes through [`untrusted::field`] and every line printed through
+//! [`RunContext::line`] (or the redactor, for JSON), as for every other subcommand.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::app::RunContext;
+use crate::config::{self, ConfigFile, Environment, Overrides, Sources};
+use crate::error::Error;
+use crate::exit::ExitStatus;
+use crate::rotate::RotateError;
+use crate::tenable::{ListedCredential, ListedUser, Platform, ScClient, TenableError, VmClient};
+use crate::untrusted;
+
+/// The `schema` value of the JSON document; bumped on any incompatible change.
+pub const JSON_SCHEMA: &str = "tenable-rotate/discover/1";
+
+/// How `discover` prints (from the global `--output`: `text` and `table` mean a table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoverFormat {
+    /// Two aligned tables (users, credentials) for a terminal of 100 columns.
+    Table,
+    /// One JSON document (`schema` = `tenable-rotate/discover/1`; README: discover).
+    Json,
+    /// One CSV row per user or credential, for a spreadsheet.
+    Csv,
+}
+
+/// Flags of `discover`; the format is the global `--output` (`table`, the default, `json`
+/// or `csv`).
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// `vm` or `sc`; default: `sc` when TENABLE_SC_HOST or the config file's `sc_host` is set.
+    #[arg(long, value_parser = parse_platform)]
+    pub platform: Option<Platform>,
+    /// Base URL (default for vm: cloud.tenable.com; required for sc). Env: TENABLE_URL.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Vulnerability Management: also read each user's permitted sign-ins (password, SAML,
+    /// API): one more request per user, and the list is held in memory.
+    #[arg(long)]
+    pub sign_in_methods: bool,
+    /// Also write a Keeper Commander import file (`keeper import --format json FILE`): one PAM
+    /// User record per rotatable account and the key records they attach, never a key.
+    #[arg(long, value_name = "FILE")]
+    pub keeper_import: Option<PathBuf>,
+    /// The Keeper folder the imported records go in.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "keeper_import",
+        default_value = "Tenable"
+    )]
+    pub folder: String,
+}
+
+fn parse_platform(value: &str) -> Result<Platform, String> {
+    config::parse_platform(value)
+        .ok_or_else(|| format!("'{value}' is not a platform; use vm or sc"))
+}
+
+/// What one row may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A Tenable user whose own password Keeper can rotate.
+    User,
+    /// A managed credential whose password setting Keeper can keep in step.
+    Credential,
+    /// Neither; the reason says why.
+    No,
+}
+
+impl Verdict {
+    /// The stable JSON/CSV value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Verdict::User => "rotatable-as-user",
+            Verdict::Credential => "rotatable-as-credential",
+            Verdict::No => "not-rotatable",
+        }
+    }
+}
+
+/// A row's verdict, reason, and the settings that would rotate it.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why not, or what to know (already made safe to print).
+    pub reason: Option<String>,
+    /// The PAM User's login (from Tenable: not yet made safe).
+    pub login: Option<String>,
+    /// The key record's fields, in order (values from Tenable not yet made safe).
+    pub key_record: Vec<(&'static str, String)>,
+}
+
+/// The keys' own user on the platform, and what it may do.
+#[derive(Debug, Clone)]
+struct ApiUser {
+    user: ListedUser,
+    /// Whether it may change other users' passwords.
+    manages_users: bool,
+}
+
+/// Judges one user.
+pub fn judge_user(
+    platform: Platform,
+    u: &ListedUser,
+    api_user: Option<&ListedUser>,
+    manages_users: bool,
+) -> Judgement {
+    let no = |reason: String| Judgement {
+        verdict: Verdict::No,
+        reason: Some(reason),
+        login: None,
+        key_record: Vec::new(),
+    };
+    if u.username.is_empty() {
+        return no("Tenable sent no username for it".into());
+    }
+    let is_api_user = api_user.is_some_and(|a| a.id == u.id);
+    let role = api_user
+        .and_then(|a| a.role.as_deref())
+        .map(untrusted::field)
+        .unwrap_or_else(|| "unknown".into());
+    let mut notes = Vec::new();
+    if !manages_users {
+        match platform {
+            Platform::Vm => {
+                return no(format!(
+                    "the API keys' role is {role}; changing a password needs Administrator [64]"
+                ));
+            }
+            Platform::Sc if !is_api_user => {
+                return no(format!(
+                    "the API keys' role is {role}, which may change only its own password"
+                ));
+            }
+            Platform::Sc => {}
+        }
+    }
+    if u.enabled == Some(false) {
+        return no("disabled in Tenable".into());
+    }
+    if let Some(a) = u.authorizations {
+        if !a.password {
+            let only = match (a.saml, a.api) {
+                (true, true) => "SAML and API keys only",
+                (true, false) => "SAML only",
+                (false, true) => "API keys only",
+                (false, false) => "no sign-in permitted",
+            };
+            return no(format!("password sign-in is not permitted ({only})"));
+        }
+    }
+    match (
+        platform,
+        u.auth_type.as_deref().map(str::to_ascii_lowercase),
+    ) {
+        (Platform::Sc, Some(t)) if t == "ldap" => {
+            return no("signs in through LDAP: its password lives in the directory".into());
+        }
+        (Platform::Sc, Some(t)) if t == "saml" => return no("signs in by SAML only".into()),
+        (Platform::Sc, Some(t)) if t != "tns" => {
+            return no(format!(
+                "sign-in type '{}' is not a local password",
+                untrusted::field(&t)
+            ));
+        }
+        (Platform::Vm, Some(t)) if t != "local" => {
+            return no(format!(
+                "user type '{}' is not a local account",
+                untrusted::field(&t)
+            ));
+        }
+        _ => {}
+    }
+    if is_api_user {
+        notes.push(match platform {
+            Platform::Sc => {
+                "the API keys' own user (Keeper sends the current password, as SC asks)"
+            }
+            Platform::Vm => "the API keys' own user",
+        });
+    }
+    if u.locked == Some(true) {
+        notes.push(match platform {
+            Platform::Vm => "locked out; a password reset by an administrator unlocks it",
+            Platform::Sc => "locked; unlock it in Security Center",
+        });
+    }
+    Judgement {
+        verdict: Verdict::User,
+        reason: (!notes.is_empty()).then(|| notes.join("; ")),
+        login: Some(u.username.clone()),
+        key_record: vec![("tenable_target", "user".into())],
+    }
+}
+
+/// Judges one credential.
+pub fn judge_credential(c: &ListedCredential) -> Judgement {
+    let no = |reason: String| Judgement {
+        verdict: Verdict::No,
+        reason: Some(reason),
+        login: None,
+        key_record: Vec::new(),
+    };
+    if let Some(why) = &c.unreadable {
+        return no(format!("its details could not be read: {why}"));
+    }
+    if c.password_key.is_none() {
+        let kind = c.kind.to_ascii_lowercase();
+        return no(if kind.starts_with("snmp") {
+            "no password setting (SNMP holds a community string)".into()
+        } else if let Some(m) = &c.auth_method {
+            format!(
+                "no password setting (it authenticates by '{}')",
+                untrusted::field(m)
+            )
+        } else {
+            format!("no password setting (type '{}')", untrusted::field(&c.kind))
+        });
+    }
+    if c.can_edit == Some(false) {
+        return no("these API keys may use it but not edit it (Can Edit is needed)".into());
+    }
+    match &c.account {
+        Some(account) => Judgement {
+            verdict: Verdict::Credential,
+            reason: None,
+            login: Some(account.clone()),
+            key_record: vec![
+                ("tenable_target", "credential".into()),
+                ("tenable_credential_match", "username".into()),
+            ],
+        },
+        None => Judgement {
+            verdict: Verdict::Credential,
+            reason: Some(
+                "its settings name no account: give it a key record of its own with this name"
+                    .into(),
+            ),
+            login: None,
+            key_record: vec![
+                ("tenable_target", "credential".into()),
+                ("tenable_credential_name", c.name.clone()),
+            ],
+        },
+    }
+}
+
+/// Counts for the summary, the JSON document and the audit line.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Platform id.
+    pub platform: &'static str,
+    /// Base URL.
+    pub base_url: String,
+    /// Users listed.
+    pub users: u64,
+    /// Credentials listed.
+    pub credentials: u64,
+    /// Rows rotatable as a user.
+    pub rotatable_as_user: u64,
+    /// Rows rotatable as a credential.
+    pub rotatable_as_credential: u64,
+    /// Rows not rotatable.
+    pub not_rotatable: u64,
+    /// Accounts held by more than one rotatable credential.
+    pub shared_accounts: u64,
+    /// Records written to the import file.
+    pub imported_records: u64,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// Runs `discover`: prints every row to `out` and returns the counts. `ctx` learns the keys
+/// (for the redactor) and the platform; nothing that changes anything is sent.
+pub fn run(
+    args: &DiscoverArgs,
+    format: DiscoverFormat,
+    env: &Environment,
+    file: Option<&ConfigFile>,
+    ctx: &mut RunContext,
+    out: &mut dyn Write,
+) -> Result<Summary, Error> {
+    let started = Instant::now();
+    // Only what locates Tenable and the keys: a rotation's target settings do not apply.
+    let mut only = Environment::default();
+    for name in [
+        config::env::ACCESS_KEY,
+        config::env::SECRET_KEY,
+        config::env::URL,
+        config::env::SC_HOST,
+        config::env::CA_FILE,
+        config::env::TIMEOUT,
+    ] {
+        if let Some(v) = env.secret(name) {
+            only = only.with(name, v.expose());
+        }
+    }
+    let file = file.map(|f| ConfigFile {
+        target: None,
+        credential_name: None,
+        credential_match: None,
+        verify: None,
+        on_partial_failure: None,
+        ..f.clone()
+    });
+    let flags = Overrides {
+        platform: args.platform,
+        url: args.url.clone(),
+        ..Overrides::default()
+    };
+    let mut settings = config::resolve(&Sources {
+        user: "",
+        record: None,
+        env: &only,
+        file: file.as_ref(),
+        flags: &flags,
+    })?;
+    ctx.redactor.add(&settings.keys.access_key);
+    ctx.redactor.add(&settings.keys.secret_key);
+    // A listing is one long answer read while every row is judged and printed: it may take
+    // the run's whole deadline, not only one request's timeout.
+    settings.transport.request_timeout = settings.transport.deadline;
+    ctx.platform = Some(settings.platform.id());
+    ctx.base_url = Some(settings.base_url.as_str().to_owned());
+    ctx.key_source = Some(settings.key_source.clone());
+    // Opened before anything is sent, so a path that cannot be written stops the run first.
+    let mut import = match &args.keeper_import {
+        Some(path) => Some(ImportFile::create(
+            path,
+            &args.folder,
+            settings.platform,
+            settings.base_url.as_str(),
+        )?),
+        None => None,
+    };
+    let before = |e: TenableError| Error::from(RotateError::before_change(e));
+    let secrets = [
+        settings.keys.access_key.expose(),
+        settings.keys.secret_key.expose(),
+    ];
+    let mut sink = Sink::new(format, ctx, settings.platform, out, &secrets);
+    let mut summary = Summary {
+        platform: settings.platform.id(),
+        base_url: settings.base_url.as_str().to_owned(),
+        ..Summary::default()
+    };
+    let mut accounts = Accounts::default();
+    let base = settings.base_url.clone();
+    match settings.platform {
+        Platform::Vm => {
+            let vm = VmClient::new(base, &settings.keys, &settings.transport, ctx_redactor(ctx))
+                .map_err(before)?;
+            let me = vm.session_user().map_err(before)?;
+            let api = ApiUser {
+                manages_users: me.permissions == Some(64),
+                user: me,
+            };
+            sink.begin(&api.user, &settings.base_url);
+            let mut emit = |u: ListedUser| {
+                let j = judge_user(Platform::Vm, &u, Some(&api.user), api.manages_users);
+                summary.count(j.verdict);
+                if let Some(import) = import.as_mut() {
+                    import.user(&u, &j);
+                }
+                sink.user(&u, &j);
+            };
+            summary.users = if args.sign_in_methods {
+                let mut all = Vec::new();
+                vm.each_user(&mut |u| all.push(u)).map_err(before)?;
+                let n = all.len() as u64;
+                for mut u in all {
+                    if !u.id.is_empty() && u.enabled != Some(false) {
+                        u.authorizations = Some(vm.user_authorizations(&u).map_err(before)?);
+                    }
+                    emit(u);
+                }
+                n
+            } else {
+                vm.each_user(&mut emit).map_err(before)?
+            };
+            sink.end_users(summary.users);
+            let mut offset = 0usize;
+            loop {
+                let page = vm.credential_stubs(offset).map_err(before)?;
+                let got = page.items.len();
+                for stub in page.items {
+                    let c = vm.complete_credential(stub).map_err(before)?;
+                    summary.credentials += 1;
+                    let j = judge_credential(&c);
+                    summary.count(j.verdict);
+                    accounts.note(&c, &j);
+                    sink.credential(&c, &j);
+                }
+                offset += got;
+                if got == 0 || offset >= page.total {
+                    break;
+                }
+            }
+        }
+        Platform::Sc => {
+            let sc = ScClient::new(base, &settings.keys, &settings.transport, ctx_redactor(ctx))
+                .map_err(before)?;
+            let me = sc.api_user_listed().map_err(before)?;
+            let role = me.role.clone().unwrap_or_default().to_ascii_lowercase();
+            let api = ApiUser {
+                manages_users: role.contains("security manager") || role == "administrator",
+                user: me,
+            };
+            sink.begin(&api.user, &settings.base_url);
+            summary.users = sc
+                .each_user(&mut |u| {
+                    let j = judge_user(Platform::Sc, &u, Some(&api.user), api.manages_users);
+                    summary.count(j.verdict);
+                    if let Some(import) = import.as_mut() {
+                        import.user(&u, &j);
+                    }
+                    sink.user(&u, &j);
+                })
+                .map_err(before)?;
+            sink.end_users(summary.users);
+            for stub in sc.credential_stubs().map_err(before)? {
+                let c = sc.complete_credential(stub).map_err(before)?;
+                summary.credentials += 1;
+                let j = judge_credential(&c);
+                summary.count(j.verdict);
+                accounts.note(&c, &j);
+                sink.credential(&c, &j);
+            }
+        }
+    }
+    summary.shared_accounts = accounts.shared();
+    if let Some(mut import) = import.take() {
+        accounts.write_to(&mut import);
+        summary.imported_records = import.finish()?;
+    }
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    sink.finish(&summary);
+    Ok(summary)
+}
+
+/// The run's JSON object, as other subcommands' `--output json` (for the audit line): no
+/// items (nothing is touched), and the counts.
+pub fn result_json(ctx: &RunContext, result: &Result<Summary, Error>) -> Value {
+    let status = result
+        .as_ref()
+        .map_or_else(Error::exit_status, |_| ExitStatus::Success);
+    let mut value = json!({
+        "outcome": status.name(),
+        "exit_code": status.code(),
+        "password_state": crate::rotate::PasswordState::NotChanged.id(),
+        "mode": "discover",
+        "platform": ctx.platform,
+        "base_url": ctx.base_url,
+        "key_source": ctx.key_source.as_deref().map(untrusted::field),
+        "target": Value::Null,
+        "items": [],
+        "request_ids": [],
+        "counts": Value::Null,
+        "error": Value::Null,
+    });
+    match result {
+        Ok(summary) => {
+            value["counts"] = summary.to_json();
+            value["duration_ms"] = Value::from(summary.duration_ms);
+        }
+        Err(e) => {
+            value["error"] = Value::from(ctx.line(&e.to_string(), &crate::app::fallback(status)));
+        }
+    }
+    value
+}
+
+/// Ends a `discover` run: the rows are already printed; a failure is one line on stderr (the
+/// rows printed before it are incomplete).
+pub fn report(ctx: &RunContext, result: Result<Summary, Error>) -> ExitStatus {
+    match result {
+        Ok(_) => ExitStatus::Success,
+        Err(e) => {
+            let status = e.exit_status();
+            let line = ctx.line(&e.to_string(), &crate::app::fallback(status));
+            let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
+            status
+        }
+    }
+}
+
+fn ctx_redactor(ctx: &RunContext) -> crate::secret::Redactor {
+    ctx.redactor.clone()
+}
+
+impl Summary {
+    fn count(&mut self, v: Verdict) {
+        match v {
+            Verdict::User => self.rotatable_as_user += 1,
+            Verdict::Credential => self.rotatable_as_credential += 1,
+            Verdict::No => self.not_rotatable += 1,
+        }
+    }
+
+    /// The counts as JSON (for the document and the audit line).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "users": self.users,
+            "credentials": self.credentials,
+            "rotatable_as_user": self.rotatable_as_user,
+            "rotatable_as_credential": self.rotatable_as_credential,
+            "not_rotatable": self.not_rotatable,
+            "accounts_in_several_credentials": self.shared_accounts,
+            "keeper_import_records": self.imported_records,
+        })
+    }
+}
+
+/// Rotatable credential accounts, grouped the way `tenable_credential_match` = `username`
+/// matches them (`CORP\svc` and `svc@corp.example.com` are one account), for the import file:
+/// one PAM User per account, however many credentials hold it.
+#[derive(Default)]
+struct Accounts {
+    /// Key → (login as first seen, credential names (the first few), count).
+    groups: HashMap<String, (String, Vec<String>, u64)>,
+    /// Order of first appearance.
+    order: Vec<String>,
+}
+
+/// `DOM\user`, `user@dom.example` and `user` with the domain `DOM` all give `user@dom`.
+fn account_key(account: &str) -> String {
+    let a = account.trim();
+    let (user, dom) = if let Some((d, u)) = a.split_once('\\') {
+        (u, Some(d))
+    } else if let Some((u, d)) = a.rsplit_once('@') {
+        (u, Some(d))
+    } else {
+        (a, None)
+    };
+    let dom = dom.map(|d| d.split('.').next().unwrap_or(d).to_ascii_lowercase());
+    format!("{}@{}", user.to_ascii_lowercase(), dom.unwrap_or_default())
+}
+
+impl Accounts {
+    fn note(&mut self, c: &ListedCredential, j: &Judgement) {
+        if j.verdict != Verdict::Credential {
+            return;
+        }
+        let Some(login) = &j.login else { return };
+        let key = account_key(login);
+        let entry = self.groups.entry(key.clone()).or_insert_with(|| {
+            self.order.push(key);
+            (login.clone(), Vec::new(), 0)
+        });
+        entry.2 += 1;
+        if entry.1.len() < 5 {
+            entry.1.push(c.name.clone());
+        }
+    }
+
+    fn shared(&self) -> u64 {
+        self.groups.values().filter(|g| g.2 > 1).count() as u64
+    }
+
+    fn write_to(&self, import: &mut ImportFile) {
+        for key in &self.order {
+            if let Some((login, names, count)) = self.groups.get(key) {
+                import.credential_account(login, names, *count);
+            }
+        }
+    }
+}
+
+/// A fast, conservative screen for text that might quote one of `discover`'s secrets (the API
+/// keys). The run's redactor compares every 8-byte window of every encoded form of a secret
+/// with every position of the text, which for 64-character keys costs far more than the row
+/// itself: at 200 000 rows it stretched a listing past the request timeout. The screen keeps
+/// every 8-byte window of each key, of its base64 at the three alignments, and of the base64
+/// of those (the redactor decodes two levels), in a hash set: a line with none of them, and
+/// with no `\` or `%` (JSON escapes and percent-encoding, which the redactor also decodes),
+/// cannot match the redactor, and is printed with the same escaping and cap but without the
+/// redactor's pass. Any other line takes the redactor's full path, as before.
+struct Screen {
+    windows: std::collections::HashSet<u64>,
+    /// A 65 536-bit filter over `windows`, so that most positions cost one multiply.
+    filter: Vec<u64>,
+}
+
+/// The filter bit of a window.
+fn screen_bit(window: u64) -> usize {
+    (window.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+impl Screen {
+    fn new(secrets: &[&str]) -> Screen {
+        use base64::Engine;
+        let b64 = |v: &[u8]| -> Vec<Vec<u8>> {
+            (0..3)
+                .map(|shift| {
+                    let mut padded = vec![b'A'; shift];
+                    padded.extend_from_slice(v);
+                    base64::engine::general_purpose::STANDARD
+                        .encode(padded)
+                        .into_bytes()
+                })
+                .collect()
+        };
+        let mut windows = std::collections::HashSet::new();
+        for secret in secrets {
+            let mut forms = vec![secret.as_bytes().to_vec()];
+            for once in b64(secret.as_bytes()) {
+                forms.extend(b64(&once));
+                forms.push(once);
+            }
+            for form in &forms {
+                for w in form.windows(8) {
+                    let mut key = [0u8; 8];
+                    key.copy_from_slice(w);
+                    windows.insert(u64::from_le_bytes(key));
+                }
+            }
+        }
+        let mut filter = vec![0u64; 1024];
+        for w in &windows {
+            let bit = screen_bit(*w);
+            filter[bit / 64] |= 1 << (bit % 64);
+        }
+        Screen { windows, filter }
+    }
+
+    /// Whether `text` might quote a secret (then the redactor must look at it).
+    fn maybe(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        bytes.iter().any(|b| matches!(b, b'\\' | b'%'))
+            || bytes.windows(8).any(|w| {
+                let mut key = [0u8; 8];
+                key.copy_from_slice(w);
+                let window = u64::from_le_bytes(key);
+                let bit = screen_bit(window);
+                self.filter[bit / 64] & (1 << (bit % 64)) != 0 && self.windows.contains(&window)
+            })
+    }
+}
+
+/// Where rows go, in the chosen format.
+struct Sink<'a> {
+    format: DiscoverFormat,
+    ctx: &'a RunContext,
+    platform: Platform,
+    out: &'a mut dyn Write,
+    screen: Screen,
+    /// Table only: rows held until the widths are known (at most [`TABLE_BATCH`]).
+    pending: Vec<[String; 7]>,
+    widths: Option<[usize; 7]>,
+    section: &'static str,
+    rows: u64,
+    /// Table only: the section's distinct reasons, printed under it as numbered notes.
+    notes: Vec<String>,
+    notes_overflow: bool,
+}
+
+/// Most distinct reasons a table section numbers; the rest share one note.
+const MAX_NOTES: usize = 30;
+
+/// Rows read before a table's widths are fixed; later rows are cut to them. Keeps memory flat
+/// for any tenant while small tenants get columns fitted to their content.
+const TABLE_BATCH: usize = 500;
+
+/// Widest each table column may be, in characters; the last column is not cut.
+const USER_MAX: [usize; 7] = [7, 26, 16, 8, 10, 10, 0];
+const USER_HEAD: [&str; 7] = [
+    "ID",
+    "USERNAME",
+    "ROLE",
+    "STATE",
+    "SIGN-IN",
+    "LAST LOGIN",
+    "ROTATE",
+];
+const CRED_MAX: [usize; 7] = [24, 12, 10, 24, 8, 0, 0];
+const CRED_HEAD: [&str; 7] = [
+    "NAME", "TYPE", "CATEGORY", "ACCOUNT", "PASSWORD", "ROTATE", "",
+];
+
+/// `text` cut to `width` characters, with `…` marking a cut.
+fn fit(text: &str, width: usize) -> String {
+    if width == 0 || text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// A UTC date and time, `YYYY-MM-DDTHH:MM:SSZ`, from seconds since the epoch.
+pub fn utc_timestamp(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn last_login(u: &ListedUser) -> Option<String> {
+    u.last_login.filter(|s| *s > 0).map(utc_timestamp)
+}
+
+fn sign_in(u: &ListedUser, platform: Platform) -> Option<String> {
+    if let Some(a) = u.authorizations {
+        let permitted: Vec<&str> = [(a.password, "password"), (a.saml, "saml"), (a.api, "api")]
+            .iter()
+            .filter_map(|(on, name)| on.then_some(*name))
+            .collect();
+        return Some(if permitted.is_empty() {
+            "none".into()
+        } else {
+            permitted.join("+")
+        });
+    }
+    let t = u.auth_type.as_deref()?;
+    Some(match (platform, t.to_ascii_lowercase().as_str()) {
+        (Platform::Sc, "tns") => "password".into(),
+        _ => untrusted::field(t),
+    })
+}
+
+fn state(u: &ListedUser) -> String {
+    match (u.enabled, u.locked) {
+        (Some(false), _) => "disabled".into(),
+        (_, Some(true)) => "locked".into(),
+        (Some(true), _) => "enabled".into(),
+        (None, Some(false)) => "unlocked".into(),
+        (None, None) => "-".into(),
+    }
+}
+
+fn opt(v: &Option<String>) -> Value {
+    v.as_deref()
+        .map_or(Value::Null, |s| Value::from(untrusted::field(s)))
+}
+
+/// The JSON object of one row; every string from Tenable made safe. The keys are the same
+/// for every row (null where they do not apply): README documents them.
+pub fn row_json(
+    platform: Platform,
+    user: Option<&ListedUser>,
+    credential: Option<&ListedCredential>,
+    j: &Judgement,
+) -> Value {
+    let key_record: serde_json::Map<String, Value> = j
+        .key_record
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(untrusted::field(v))))
+        .collect();
+    let mut row = json!({
+        "kind": if user.is_some() { "user" } else { "credential" },
+        "id": Value::Null, "name": Value::Null, "display_name": Value::Null, "email": Value::Null,
+        "role": Value::Null, "enabled": Value::Null, "locked": Value::Null, "sign_in": Value::Null,
+        "last_login": Value::Null, "type": Value::Null, "category": Value::Null,
+        "account": Value::Null, "password_setting": Value::Null, "can_edit": Value::Null,
+        "verdict": j.verdict.id(),
+        "reason": j.reason.as_deref().map_or(Value::Null, Value::from),
+        "pam_user_login": opt(&j.login),
+        "key_record": if key_record.is_empty() { Value::Null } else { Value::Object(key_record) },
+    });
+    if let Some(u) = user {
+        row["id"] = Value::from(untrusted::field(&u.id));
+        row["name"] = Value::from(untrusted::field(&u.username));
+        row["display_name"] = opt(&u.name);
+        row["email"] = opt(&u.email);
+        row["role"] = opt(&u.role);
+        row["enabled"] = u.enabled.map_or(Value::Null, Value::from);
+        row["locked"] = u.locked.map_or(Value::Null, Value::from);
+        row["sign_in"] = sign_in(u, platform).map_or(Value::Null, Value::from);
+        row["last_login"] = last_login(u).map_or(Value::Null, Value::from);
+    }
+    if let Some(c) = credential {
+        row["id"] = Value::from(untrusted::field(&c.id));
+        row["name"] = Value::from(untrusted::field(&c.name));
+        row["type"] = Value::from(untrusted::field(&c.kind));
+        row["category"] = opt(&c.category);
+        row["account"] = opt(&c.account);
+        row["password_setting"] = if c.unreadable.is_some() {
+            Value::Null
+        } else {
+            Value::from(c.password_key.is_some())
+        };
+        row["can_edit"] = c.can_edit.map_or(Value::Null, Value::from);
+    }
+    row
+}
+
+/// The CSV columns, in order: the JSON row's keys, `key_record` spread over three columns.
+pub const CSV_COLUMNS: [&str; 21] = [
+    "kind",
+    "id",
+    "name",
+    "display_name",
+    "email",
+    "role",
+    "enabled",
+    "locked",
+    "sign_in",
+    "last_login",
+    "type",
+    "category",
+    "account",
+    "password_setting",
+    "can_edit",
+    "verdict",
+    "reason",
+    "pam_user_login",
+    "tenable_target",
+    "tenable_credential_match",
+    "tenable_credential_name",
+];
+
+/// One CSV cell: quoted (RFC 4180, `"` doubled), and a text that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
+pub fn csv_cell(text: &str) -> String {
+    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+fn csv_line(row: &Value) -> String {
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => csv_cell(s),
+        other => csv_cell(&other.to_string()),
+    };
+    let kr = &row["key_record"];
+    CSV_COLUMNS
+        .iter()
+        .map(|k| match *k {
+            "tenable_target" | "tenable_credential_match" | "tenable_credential_name" => {
+                cell(&kr[*k])
+            }
+            _ => cell(&row[*k]),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl<'a> Sink<'a> {
+    fn new(
+        format: DiscoverFormat,
+        ctx: &'a RunContext,
+        platform: Platform,
+        out: &'a mut dyn Write,
+        secrets: &[&str],
+    ) -> Sink<'a> {
+        Sink {
+            format,
+            ctx,
+            platform,
+            out,
+            screen: Screen::new(secrets),
+            pending: Vec::new(),
+            widths: None,
+            section: "users",
+            rows: 0,
+            notes: Vec::new(),
+            notes_overflow: false,
+        }
+    }
+
+    /// Prints one line made safe; a closed stdout is not a failure of the run.
+    fn line(&mut self, text: &str) {
+        let shown = if self.screen.maybe(text) {
+            self.ctx.line(text, "(line withheld)")
+        } else {
+            // Escaped and capped as the run's lines are; see [`Screen`].
+            untrusted::line(text, &crate::secret::Redactor::default(), "(line withheld)")
+        };
+        let _ = writeln!(self.out, "{shown}");
+    }
+
+    /// A JSON fragment, redacted; one that still quotes a secret is replaced by `null`.
+    fn json(&mut self, prefix: &str, value: &Value) {
+        let text = value.to_string();
+        if !self.screen.maybe(&text) {
+            let _ = writeln!(self.out, "{prefix}{text}");
+            return;
+        }
+        let text = self.ctx.redactor.redact(&text);
+        let text = if self.ctx.redactor.quotes_secret(&text) {
+            "null".to_owned()
+        } else {
+            text
+        };
+        let _ = writeln!(self.out, "{prefix}{text}");
+    }
+
+    fn begin(&mut self, api: &ListedUser, base: &crate::transport::BaseUrl) {
+        match self.format {
+            DiscoverFormat::Json => {
+                let head = json!({
+                    "schema": JSON_SCHEMA,
+                    "platform": self.platform.id(),
+                    "base_url": base.as_str(),
+                    "api_user": {"id": untrusted::field(&api.id), "username": untrusted::field(&api.username), "role": opt(&api.role)},
+                });
+                // The document is streamed: its head, then one row per line, then the counts.
+                let text = self.ctx.redactor.redact(&head.to_string());
+                let open = text.strip_suffix('}').unwrap_or(&text).to_owned();
+                let _ = writeln!(self.out, "{open},\"rows\":[");
+            }
+            DiscoverFormat::Csv => {
+                let _ = writeln!(self.out, "{}", CSV_COLUMNS.join(","));
+            }
+            DiscoverFormat::Table => {
+                let text = format!("{} at {}", self.platform, base.as_str());
+                self.line(&text);
+                let text = format!(
+                    "API keys of '{}' ({})",
+                    untrusted::field(&api.username),
+                    untrusted::field(api.role.as_deref().unwrap_or("role not shown"))
+                );
+                self.line(&text);
+                self.line("");
+                self.line("USERS");
+            }
+        }
+    }
+
+    fn user(&mut self, u: &ListedUser, j: &Judgement) {
+        match self.format {
+            DiscoverFormat::Table => {
+                let rotate = self.rotate_cell(j);
+                let role = u.role.as_deref().map(|r| r.split(" [").next().unwrap_or(r));
+                let cells = [
+                    untrusted::field(&u.id),
+                    untrusted::field(&u.username),
+                    role.map_or("-".into(), untrusted::field),
+                    state(u),
+                    sign_in(u, self.platform).unwrap_or_else(|| "-".into()),
+                    last_login(u).map_or("-".into(), |t| t[..10].to_owned()),
+                    rotate,
+                ];
+                self.table_row(cells, &USER_HEAD, &USER_MAX);
+            }
+            _ => self.row(Some(u), None, j),
+        }
+    }
+
+    fn credential(&mut self, c: &ListedCredential, j: &Judgement) {
+        match self.format {
+            DiscoverFormat::Table => {
+                let rotate = self.rotate_cell(j);
+                let password = match (&c.unreadable, c.password_key) {
+                    (Some(_), _) => "?",
+                    (None, Some(_)) => "yes",
+                    (None, None) => "no",
+                };
+                let cells = [
+                    untrusted::field(&c.name),
+                    untrusted::field(&c.kind),
+                    c.category.as_deref().map_or("-".into(), untrusted::field),
+                    c.account.as_deref().map_or("-".into(), untrusted::field),
+                    password.into(),
+                    rotate,
+                    String::new(),
+                ];
+                self.table_row(cells, &CRED_HEAD, &CRED_MAX);
+            }
+            _ => self.row(None, Some(c), j),
+        }
+    }
+
+    /// `user`, `credential` or `no`, with a note number when there is a reason.
+    fn rotate_cell(&mut self, j: &Judgement) -> String {
+        let word = match j.verdict {
+            Verdict::User => "user",
+            Verdict::Credential => "credential",
+            Verdict::No => "no",
+        };
+        let Some(reason) = &j.reason else {
+            return word.into();
+        };
+        let index = match self.notes.iter().position(|n| n == reason) {
+            Some(i) => i + 1,
+            None if self.notes.len() < MAX_NOTES => {
+                self.notes.push(reason.clone());
+                self.notes.len()
+            }
+            None => {
+                self.notes_overflow = true;
+                return format!("{word} [*]");
+            }
+        };
+        format!("{word} [{index}]")
+    }
+
+    fn row(&mut self, u: Option<&ListedUser>, c: Option<&ListedCredential>, j: &Judgement) {
+        let value = row_json(self.platform, u, c, j);
+        match self.format {
+            DiscoverFormat::Json => {
+                let sep = if self.rows == 0 { "" } else { "," };
+                self.json(sep, &value);
+            }
+            _ => {
+                let line = csv_line(&value);
+                self.line(&line);
+            }
+        }
+        self.rows += 1;
+    }
+
+    fn table_row(&mut self, cells: [String; 7], head: &[&str; 7], max: &[usize; 7]) {
+        if self.widths.is_none() && self.pending.len() < TABLE_BATCH {
+            self.pending.push(cells);
+            return;
+        }
+        if self.widths.is_none() {
+            self.flush_table(head, max);
+        }
+        self.print_row(&cells);
+    }
+
+    fn flush_table(&mut self, head: &[&str; 7], max: &[usize; 7]) {
+        let mut widths = [0usize; 7];
+        for (i, w) in widths.iter_mut().enumerate() {
+            let longest = self
+                .pending
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(head[i].len());
+            *w = if max[i] == 0 { 0 } else { longest.min(max[i]) };
+        }
+        self.widths = Some(widths);
+        let head_cells = head.map(str::to_owned);
+        self.print_row(&head_cells);
+        for row in std::mem::take(&mut self.pending) {
+            self.print_row(&row);
+        }
+    }
+
+    fn print_row(&mut self, cells: &[String; 7]) {
+        let widths = self.widths.unwrap_or([0; 7]);
+        let last = cells.iter().rposition(|c| !c.is_empty()).unwrap_or(0);
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate().take(last + 1) {
+            let shown = fit(cell, widths[i]);
+            if i == last || widths[i] == 0 {
+                text.push_str(&shown);
+                break;
+            }
+            let pad = widths[i] - shown.chars().count();
+            text.push_str(&shown);
+            text.push_str(&" ".repeat(pad + 2));
+        }
+        self.line(text.trim_end());
+    }
+
+    fn end_section(&mut self, head: &[&str; 7], max: &[usize; 7], count: u64, what: &str) {
+        if self.widths.is_none() {
+            self.flush_table(head, max);
+        }
+        self.widths = None;
+        if count == 0 {
+            self.line(&format!("(no {what})"));
+        }
+        for (i, note) in std::mem::take(&mut self.notes).iter().enumerate() {
+            self.line(&format!("  [{}] {note}", i + 1));
+        }
+        if std::mem::take(&mut self.notes_overflow) {
+            self.line("  [*] another reason: see --output json or csv");
+        }
+    }
+
+    fn end_users(&mut self, count: u64) {
+        if self.format != DiscoverFormat::Table {
+            return;
+        }
+        self.end_section(&USER_HEAD, &USER_MAX, count, "users");
+        self.line(
+            "  rotate a user: PAM User login = USERNAME; key record tenable_target = user (the default)",
+        );
+        self.line("");
+        self.line("MANAGED CREDENTIALS");
+        self.section = "credentials";
+    }
+
+    fn finish(&mut self, summary: &Summary) {
+        match self.format {
+            DiscoverFormat::Json => {
+                let counts = summary.to_json();
+                let _ = writeln!(self.out, "],\"counts\":{counts}}}");
+            }
+            DiscoverFormat::Csv => {}
+            DiscoverFormat::Table => {
+                if self.section == "users" {
+                    self.end_users(summary.users);
+                }
+                self.end_section(
+                    &CRED_HEAD,
+                    &CRED_MAX,
+                    summary.credentials,
+                    "managed credentials",
+                );
+                self.line("  rotate a credential: PAM User login = ACCOUNT; key record tenable_target = credential,");
+                self.line("  tenable_credential_match = username (updates every credential that holds the account)");
+                self.line("");
+                let text = format!(
+                    "{} users, {} credentials. Rotatable: {} as a user, {} as a credential; {} not",
+                    summary.users,
+                    summary.credentials,
+                    summary.rotatable_as_user,
+                    summary.rotatable_as_credential,
+                    summary.not_rotatable
+                );
+                self.line(&text);
+                if summary.shared_accounts > 0 {
+                    self.line(&format!(
+                        "Accounts held by several credentials: {}",
+                        summary.shared_accounts
+                    ));
+                }
+                if summary.imported_records > 0 {
+                    self.line(&format!(
+                        "Records in the Keeper import file: {}",
+                        summary.imported_records
+                    ));
+                }
+            }
+        }
+        let _ = self.out.flush();
+    }
+}
+
+/// The Keeper Commander import file (`keeper import --format json FILE`), written as rows
+/// arrive: `{"records": [...]}`, each record in the folder named by `--folder`. It holds no
+/// password and no key: the key records are templates whose key fields are empty, to be
+/// filled in Keeper after the import.
+struct ImportFile {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    folder: String,
+    platform: Platform,
+    base_url: String,
+    records: u64,
+    users_key_record: bool,
+    credentials_key_record: bool,
+    error: Option<std::io::Error>,
+}
+
+/// Titles of the key-record templates the import creates.
+pub const IMPORT_USERS_KEY_TITLE: &str = "Tenable keys (users)";
+/// Title of the key-record template for credentials.
+pub const IMPORT_CREDENTIALS_KEY_TITLE: &str = "Tenable keys (credentials)";
+
+impl ImportFile {
+    fn create(
+        path: &std::path::Path,
+        folder: &str,
+        platform: Platform,
+        base_url: &str,
+    ) -> Result<ImportFile, Error> {
+        let file = std::fs::File::create(path).map_err(|e| {
+            Error::Usage(format!(
+                "cannot write the Keeper import file '{}' ({}); nothing was sent to Tenable",
+                path.display(),
+                e.kind()
+            ))
+        })?;
+        let mut out = std::io::BufWriter::new(file);
+        let error = writeln!(out, "{{\"records\":[").err();
+        Ok(ImportFile {
+            path: path.to_owned(),
+            out,
+            folder: folder.to_owned(),
+            platform,
+            base_url: base_url.to_owned(),
+            records: 0,
+            users_key_record: false,
+            credentials_key_record: false,
+            error,
+        })
+    }
+
+    fn platform_name(&self) -> &'static str {
+        match self.platform {
+            Platform::Vm => "Vulnerability Management",
+            Platform::Sc => "Security Center",
+        }
+    }
+
+    fn push(&mut self, record: Value) {
+        let sep = if self.records == 0 { "" } else { "," };
+        if self.error.is_none() {
+            self.error = writeln!(self.out, "{sep}{record}").err();
+        }
+        self.records += 1;
+    }
+
+    fn folders(&self) -> Value {
+        json!([{"folder": self.folder}])
+    }
+
+    /// The key record a group of PAM Users attaches: the settings, the address, and empty
+    /// key fields (hidden) to fill in.
+    fn key_record(&mut self, title: &str, target: &[(&str, &str)]) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("$secret:tenable_access_key".into(), Value::from(""));
+        fields.insert("$secret:tenable_secret_key".into(), Value::from(""));
+        let address = match self.platform {
+            Platform::Vm => "$text:tenable_url",
+            Platform::Sc => "$text:tenable_sc_host",
+        };
+        fields.insert(address.into(), Value::from(self.base_url.clone()));
+        for (k, v) in target {
+            fields.insert(format!("$text:{k}"), Value::from(*v));
+        }
+        let notes = format!(
+            "Key record for tenable-rotate ({}). Paste the API keys into tenable_access_key and tenable_secret_key, then attach this record to the PAM script of each PAM User that names it.",
+            self.platform_name()
+        );
+        let record = json!({
+            "$type": "login",
+            "title": title,
+            "notes": notes,
+            "custom_fields": fields,
+            "folders": self.folders(),
+        });
+        self.push(record);
+    }
+
+    fn user(&mut self, u: &ListedUser, j: &Judgement) {
+        if j.verdict != Verdict::User {
+            return;
+        }
+        if !self.users_key_record {
+            self.users_key_record = true;
+            self.key_record(IMPORT_USERS_KEY_TITLE, &[("tenable_target", "user")]);
+        }
+        let login = j.login.clone().unwrap_or_default();
+        let title = format!("Tenable user {} ({})", login, self.platform_name());
+        let notes = format!(
+            "Tenable {} user id {}. Rotation: Run PAM scripts only; attach tenable-rotate with the key record '{}'.",
+            self.platform_name(),
+            u.id,
+            IMPORT_USERS_KEY_TITLE
+        );
+        let record = json!({
+            "$type": "pamUser",
+            "title": title,
+            "login": login,
+            "notes": notes,
+            "custom_fields": {"$text:NOOP": "True"},
+            "folders": self.folders(),
+        });
+        self.push(record);
+    }
+
+    fn credential_account(&mut self, login: &str, names: &[String], count: u64) {
+        if !self.credentials_key_record {
+            self.credentials_key_record = true;
+            self.key_record(
+                IMPORT_CREDENTIALS_KEY_TITLE,
+                &[
+                    ("tenable_target", "credential"),
+                    ("tenable_credential_match", "username"),
+                ],
+            );
+        }
+        let shown = names.join(", ");
+        let more = count.saturating_sub(names.len() as u64);
+        let held = if more > 0 {
+            format!("{shown} and {more} more")
+        } else {
+            shown
+        };
+        let title = format!(
+            "{login} (Tenable {} credentials: {held})",
+            self.platform_name()
+        );
+        let notes = format!(
+            "Account held by {count} managed scan credential(s) in Tenable {}: {held}. Keep its own rotation and attach tenable-rotate as a post-rotation script with the key record '{}'.",
+            self.platform_name(),
+            IMPORT_CREDENTIALS_KEY_TITLE
+        );
+        let record = json!({
+            "$type": "pamUser",
+            "title": title,
+            "login": login,
+            "notes": notes,
+            "folders": self.folders(),
+        });
+        self.push(record);
+    }
+
+    fn finish(mut self) -> Result<u64, Error> {
+        if self.error.is_none() {
+            self.error = writeln!(self.out, "]}}").err();
+        }
+        if self.error.is_none() {
+            self.error = self.out.flush().err();
+        }
+        match self.error {
+            None => Ok(self.records),
+            Some(e) => Err(Error::Usage(format!(
+                "could not write the Keeper import file '{}' ({}); the listing above is complete, the file is not",
+                self.path.display(),
+                e.kind()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("plain"), "\"plain\"");
+        assert_eq!(csv_cell("a,\"b\"\nc"), "\"a,\"\"b\"\"\nc\"");
+        for bad in ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx"] {
+            assert!(csv_cell(bad).starts_with("\"'"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_utc() {
+        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_timestamp(1_681_205_552), "2023-04-11T09:32:32Z");
+        assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn accounts_group_across_domain_forms() {
+        assert_eq!(
+            account_key("CORP\\svc-scan"),
+            account_key("svc-scan@corp.example.com")
+        );
+        assert_ne!(account_key("OTHER\\svc"), account_key("CORP\\svc"));
+    }
+
+    #[test]
+    fn the_screen_sends_anything_that_may_quote_a_key_to_the_redactor() {
+        use base64::Engine;
+        let key = "0123456789abcdef0123456789abcdef";
+        let screen = Screen::new(&[key]);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        assert!(!screen.maybe("\"user\",\"alice@example.com\",\"Standard [32]\""));
+        assert!(screen.maybe(&format!("x{}y", &key[5..13])));
+        for shift in ["", "a", "ab"] {
+            let once = b64.encode(format!("{shift}{key}"));
+            assert!(screen.maybe(&format!("name {once}")), "{once}");
+            let twice = b64.encode(&once);
+            assert!(screen.maybe(&format!("name {twice}")), "{twice}");
+        }
+        assert!(screen.maybe("CORP\\svc"));
+        assert!(screen.maybe("%30%31"));
+    }
+
+    #[test]
+    fn fit_marks_a_cut() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("abcdef", 0), "abcdef");
+    }
+
+    #[test]
+    fn verdicts_say_why() {
+        let user = |f: &dyn Fn(&mut ListedUser)| {
+            let mut u = ListedUser {
+                id: "7".into(),
+                username: "bob@example.com".into(),
+                enabled: Some(true),
+                auth_type: Some("local".into()),
+                ..ListedUser::default()
+            };
+            f(&mut u);
+            judge_user(Platform::Vm, &u, None, true)
+        };
+        assert_eq!(user(&|_| {}).verdict, Verdict::User);
+        let off = user(&|u| u.enabled = Some(false));
+        assert_eq!(off.reason.as_deref(), Some("disabled in Tenable"));
+        let saml = user(&|u| {
+            u.authorizations = Some(crate::tenable::Authorizations {
+                password: false,
+                saml: true,
+                api: false,
+            })
+        });
+        assert!(saml.reason.unwrap().contains("SAML only"));
+        let u = ListedUser {
+            id: "7".into(),
+            username: "x".into(),
+            ..ListedUser::default()
+        };
+        assert_eq!(
+            judge_user(Platform::Vm, &u, None, false).verdict,
+            Verdict::No
+        );
+        let snmp = ListedCredential {
+            kind: "SNMPv1/v2c".into(),
+            ..ListedCredential::default()
+        };
+        assert!(judge_credential(&snmp).reason.unwrap().contains("SNMP"));
+        let ssh = ListedCredential {
+            kind: "SSH".into(),
+            account: Some("root".into()),
+            password_key: Some("password"),
+            ..ListedCredential::default()
+        };
+        let j = judge_credential(&ssh);
+        assert_eq!(
+            (j.verdict, j.login.as_deref()),
+            (Verdict::Credential, Some("root"))
+        );
+    }
+}

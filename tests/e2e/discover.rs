@@ -1,0 +1,341 @@
+//! `discover`: every user and managed credential with its verdict, in three formats, read-only,
+//! and the Keeper import file (its shape; Commander's own parser runs in
+//! conformance/keeper_import.sh).
+
+use serde_json::Value;
+use tenable_rotate::emulator::{ApiRole, CredentialSeed, Emulator, EmulatorConfig};
+
+use super::util::*;
+
+const FORMULA_USER: &str = "=HYPERLINK(\"http://x\")@example.com";
+
+fn emulator() -> Emulator {
+    let seed = |s: &str| s.parse::<CredentialSeed>().unwrap();
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        users: [
+            (USER, OLD),
+            ("bob@example.com", OLD),
+            ("carol@example.com", OLD),
+            (FORMULA_USER, OLD),
+        ]
+        .iter()
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .collect(),
+        credentials: vec![
+            seed(&format!("windows:AD scan:CORP\\svc-scan:{OLD}")),
+            seed(&format!("database:PG scan:svc-scan@corp.example.com:{OLD}")),
+            seed(&format!("ssh:Linux root:root:{OLD}")),
+            seed("snmp:Switches:x:public-community"),
+        ],
+        sc_users: vec![("dave".into(), OLD.into())],
+        sc_credentials: vec![seed(&format!("ssh:SC root:root:{OLD}"))],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    e.set_vm_user_access("bob@example.com", false, true, false, true);
+    e.set_vm_user_access("carol@example.com", true, false, true, false);
+    e
+}
+
+fn discover(e: &Emulator, args: &[&str]) -> Run {
+    let url = e.url();
+    let mut all = vec!["discover", "--url", url.as_str()];
+    all.extend_from_slice(args);
+    run(
+        &all,
+        b"",
+        &[
+            ("TENABLE_ACCESS_KEY", ACCESS),
+            ("TENABLE_SECRET_KEY", SECRET),
+        ],
+    )
+}
+
+fn rows(json: &Value) -> Vec<&Value> {
+    json["rows"].as_array().unwrap().iter().collect()
+}
+
+fn row<'a>(json: &'a Value, name: &str) -> &'a Value {
+    rows(json)
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name}: {json:#}"))
+}
+
+/// Proves that nothing but reads reached the emulator.
+fn assert_read_only(e: &Emulator) {
+    let routes = e.routes_seen();
+    assert!(!routes.is_empty());
+    for route in &routes {
+        assert!(
+            route.starts_with("GET "),
+            "discover sent {route}: {routes:?}"
+        );
+    }
+    for route in [
+        "PUT /users/{id}/chpasswd",
+        "PUT /credentials/{uuid}",
+        "PATCH /rest/user/{id}",
+        "PATCH /rest/credential/{id}",
+        "POST /session",
+        "POST /rest/token",
+    ] {
+        assert_eq!(e.request_count(route), 0, "{route}");
+        assert_eq!(e.changes_applied(route), 0, "{route}");
+    }
+}
+
+#[test]
+fn vm_json_gives_each_row_a_verdict_and_its_settings_and_sends_only_reads() {
+    let e = emulator();
+    let out = discover(&e, &["--output", "json", "--sign-in-methods"]);
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let json: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(json["schema"], "tenable-rotate/discover/1");
+    assert_eq!(json["platform"], "vm");
+    assert_eq!(json["api_user"]["role"], "Administrator [64]");
+    // Every row has the same keys.
+    let keys: Vec<Vec<&String>> = rows(&json)
+        .iter()
+        .map(|r| r.as_object().unwrap().keys().collect())
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] == w[1]), "{keys:?}");
+
+    let alice = row(&json, USER);
+    assert_eq!(alice["verdict"], "rotatable-as-user");
+    assert_eq!(alice["pam_user_login"], USER);
+    assert_eq!(alice["key_record"]["tenable_target"], "user");
+    assert_eq!(alice["sign_in"], "password+api");
+    let bob = row(&json, "bob@example.com");
+    assert_eq!(
+        (&bob["verdict"], &bob["reason"], &bob["enabled"]),
+        (
+            &Value::from("not-rotatable"),
+            &Value::from("disabled in Tenable"),
+            &Value::from(false)
+        )
+    );
+    let carol = row(&json, "carol@example.com");
+    assert_eq!(carol["verdict"], "not-rotatable");
+    assert!(
+        carol["reason"].as_str().unwrap().contains("SAML only"),
+        "{carol}"
+    );
+
+    let ad = row(&json, "AD scan");
+    assert_eq!(ad["verdict"], "rotatable-as-credential");
+    assert_eq!(ad["account"], "CORP\\svc-scan");
+    assert_eq!(ad["type"], "Windows");
+    assert_eq!(ad["category"], "Host");
+    assert_eq!(ad["password_setting"], true);
+    assert_eq!(ad["key_record"]["tenable_target"], "credential");
+    assert_eq!(ad["key_record"]["tenable_credential_match"], "username");
+    let snmp = row(&json, "Switches");
+    assert_eq!(snmp["verdict"], "not-rotatable");
+    assert_eq!(snmp["password_setting"], false);
+    assert!(snmp["reason"].as_str().unwrap().contains("SNMP"));
+    assert_eq!(json["counts"]["users"], 5);
+    assert_eq!(json["counts"]["credentials"], 4);
+    assert_eq!(json["counts"]["accounts_in_several_credentials"], 1);
+    assert!(!out.stdout.contains("public-community"));
+    assert_read_only(&e);
+    assert!(e.request_count("GET /users/{id}/authorizations") >= 4);
+}
+
+#[test]
+fn the_table_fits_a_100_column_terminal_and_the_csv_opens_safely() {
+    let e = emulator();
+    let out = discover(&e, &[]);
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    for line in out.stdout.lines() {
+        assert!(line.chars().count() <= 100, "{} wide: {line}", line.len());
+    }
+    let header = out.stdout.lines().find(|l| l.starts_with("ID ")).unwrap();
+    let alice = out.stdout.lines().find(|l| l.contains(USER)).unwrap();
+    // Aligned: the columns start where the header's do.
+    let col = |line: &str, word: &str| line.find(word).unwrap();
+    assert_eq!(
+        col(header, "ROLE"),
+        col(alice, "Standard"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("NAME"), "{}", out.stdout);
+
+    let csv = discover(&e, &["--output", "csv"]);
+    csv.expect_code(0).expect_no_secret(&SECRETS);
+    let table = parse_csv(&csv.stdout);
+    let header = &table[0];
+    assert_eq!(header.len(), 21);
+    assert!(table.iter().all(|r| r.len() == header.len()), "{table:?}");
+    let name = header.iter().position(|h| h == "name").unwrap();
+    let formula = table
+        .iter()
+        .find(|r| r[name].contains("HYPERLINK"))
+        .unwrap();
+    assert!(formula[name].starts_with("'="), "{formula:?}");
+    assert_eq!(&formula[name][1..], FORMULA_USER);
+    assert_read_only(&e);
+}
+
+#[test]
+fn sc_with_a_limited_role_says_what_the_keys_cannot_do() {
+    let e = emulator();
+    e.set_api_role(ApiRole::Basic);
+    let out = discover(&e, &["--platform", "sc", "--output", "json"]);
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["platform"], "sc");
+    assert_eq!(json["api_user"]["role"], "Auditor");
+    // An Auditor sees only itself, and may change only its own password.
+    let me = row(&json, "secmanager");
+    assert_eq!(me["verdict"], "rotatable-as-user", "{me}");
+    let cred = row(&json, "SC root");
+    assert_eq!(cred["verdict"], "not-rotatable");
+    assert!(cred["reason"].as_str().unwrap().contains("Can Edit"));
+    assert_read_only(&e);
+
+    e.set_api_role(ApiRole::Admin);
+    let out = discover(&e, &["--platform", "sc", "--output", "json"]);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(row(&json, "dave")["verdict"], "rotatable-as-user");
+    assert_eq!(row(&json, "SC root")["verdict"], "rotatable-as-credential");
+}
+
+#[test]
+fn a_name_that_quotes_a_key_is_redacted_in_every_format() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        users: vec![
+            (format!("x{ACCESS}@example.com"), OLD.into()),
+            (format!("{b64}@example.com"), OLD.into()),
+        ],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    for format in ["table", "json", "csv"] {
+        let out = discover(&e, &["--output", format]);
+        out.expect_code(0).expect_no_secret(&SECRETS);
+        assert!(
+            out.stdout.contains("[REDACTED]") || out.stdout.contains("withheld"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn wrong_keys_are_exit_3_and_nothing_is_printed_but_the_line() {
+    let e = emulator();
+    let out = run(
+        &["discover", "--url", &e.url()],
+        b"",
+        &[
+            ("TENABLE_ACCESS_KEY", "wrong-access"),
+            ("TENABLE_SECRET_KEY", SECRET),
+        ],
+    );
+    out.expect_code(3).expect_no_secret(&SECRETS);
+    assert_read_only(&e);
+}
+
+#[test]
+fn the_keeper_import_file_has_one_pam_user_per_rotatable_account_and_no_secret() {
+    let e = emulator();
+    let dir = std::env::temp_dir().join(format!("tr-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("import.json");
+    let out = discover(
+        &e,
+        &[
+            "--keeper-import",
+            path.to_str().unwrap(),
+            "--folder",
+            "Tenable PAM",
+        ],
+    );
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let text = std::fs::read_to_string(&path).unwrap();
+    for secret in SECRETS
+        .iter()
+        .chain(&["public-community", "Seeded-Passw0rd"])
+    {
+        assert!(!text.contains(secret), "{secret} in the import file");
+    }
+    let import: Value = serde_json::from_str(&text).unwrap();
+    let records = import["records"].as_array().unwrap();
+    let of_type = |t: &str| records.iter().filter(|r| r["$type"] == t).count();
+    // Users: api-admin, alice, the formula name (bob is disabled; carol is SAML only; their
+    // sign-ins were not read here, so carol counts). Credential accounts: svc-scan (two
+    // credentials, one record) and root. Two key-record templates.
+    assert_eq!(of_type("pamUser"), 4 + 2, "{import:#}");
+    assert_eq!(of_type("login"), 2, "{import:#}");
+    for r in records {
+        assert_eq!(r["folders"][0]["folder"], "Tenable PAM", "{r}");
+        assert!(r.get("password").is_none(), "{r}");
+    }
+    let svc: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["login"] == "CORP\\svc-scan")
+        .collect();
+    assert_eq!(svc.len(), 1, "one record for an account in two credentials");
+    assert!(
+        svc[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("AD scan, PG scan")
+    );
+    let keys = records
+        .iter()
+        .find(|r| r["title"] == "Tenable keys (credentials)")
+        .unwrap();
+    assert_eq!(keys["custom_fields"]["$text:tenable_target"], "credential");
+    assert_eq!(
+        keys["custom_fields"]["$text:tenable_credential_match"],
+        "username"
+    );
+    assert_eq!(keys["custom_fields"]["$secret:tenable_access_key"], "");
+    assert_read_only(&e);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_import_file_that_cannot_be_written_stops_the_run_before_any_request() {
+    let e = emulator();
+    let out = discover(&e, &["--keeper-import", "/nonexistent-dir/import.json"]);
+    out.expect_code(2)
+        .expect_error_line("cannot write the Keeper import file");
+    assert!(e.routes_seen().is_empty(), "{:?}", e.routes_seen());
+}
+
+/// A small RFC 4180 reader: quoted cells with doubled quotes, commas, newlines.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
