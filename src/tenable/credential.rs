@@ -115,6 +115,15 @@ impl Credential {
         }
     }
 
+    /// The account it holds as one name: `DOMAIN\user` when the domain is a separate setting,
+    /// else the username as stored.
+    pub fn account(&self) -> Option<String> {
+        self.username.as_ref().map(|u| match &self.domain {
+            Some(d) if !u.contains('\\') && !u.contains('@') => format!("{d}\\{u}"),
+            _ => u.clone(),
+        })
+    }
+
     /// The error for a credential whose type has no password setting.
     pub fn no_password_field(&self, platform: Platform) -> TenableError {
         TenableError::NoPasswordField {

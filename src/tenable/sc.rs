@@ -53,9 +53,48 @@ struct WireUser {
 /// cassette); both are accepted (tenable-api.md §2.b).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum UserList {
-    Array(Vec<WireUser>),
-    Wrapped { users: Vec<WireUser> },
+enum UserList<T> {
+    Array(Vec<T>),
+    Wrapped { users: Vec<T> },
+}
+
+impl<T> UserList<T> {
+    /// The users, whichever shape.
+    fn rows(self) -> Vec<T> {
+        match self {
+            UserList::Array(u) | UserList::Wrapped { users: u } => u,
+        }
+    }
+}
+
+/// `GET /rest/credential` answers with one array in some SC versions and split into `usable`
+/// and `manageable` in others; every reader takes either.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CredentialList<T> {
+    Array(Vec<T>),
+    Split {
+        #[serde(default = "Vec::new")]
+        usable: Vec<T>,
+        #[serde(default = "Vec::new")]
+        manageable: Vec<T>,
+    },
+}
+
+impl<T> CredentialList<T> {
+    /// Every row, the usable ones first (a row may be in both lists).
+    fn rows(self) -> Vec<T> {
+        match self {
+            CredentialList::Array(rows) => rows,
+            CredentialList::Split {
+                mut usable,
+                manageable,
+            } => {
+                usable.extend(manageable);
+                usable
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -147,10 +186,9 @@ impl ScClient {
         let reply = self
             .transport
             .send(&Call::get("/rest/user?fields=id,username").limits(BodyLimits::WHOLE_LIST))?;
-        let list: UserList = self.read(&reply, "the user list", Asked::Read { object: None })?;
-        let users = match list {
-            UserList::Array(u) | UserList::Wrapped { users: u } => u,
-        };
+        let users = self
+            .read::<UserList<WireUser>>(&reply, "the user list", Asked::Read { object: None })?
+            .rows();
         let exact: Vec<&WireUser> = users.iter().filter(|u| u.username == username).collect();
         let candidates = if exact.is_empty() {
             users
@@ -275,31 +313,16 @@ impl ScClient {
         &self,
         selection: &CredentialMatch,
     ) -> Result<Vec<Credential>, TenableError> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum List {
-            Array(Vec<Map<String, Value>>),
-            Split {
-                #[serde(default)]
-                usable: Vec<Map<String, Value>>,
-                #[serde(default)]
-                manageable: Vec<Map<String, Value>>,
-            },
-        }
         let reply = self.transport.send(
             &Call::get("/rest/credential?fields=id,name,type").limits(BodyLimits::WHOLE_LIST),
         )?;
-        let list: List = self.read(&reply, "the credential list", Asked::Read { object: None })?;
-        let mut items = match list {
-            List::Array(a) => a,
-            List::Split {
-                mut usable,
-                manageable,
-            } => {
-                usable.extend(manageable);
-                usable
-            }
-        };
+        let mut items = self
+            .read::<CredentialList<Map<String, Value>>>(
+                &reply,
+                "the credential list",
+                Asked::Read { object: None },
+            )?
+            .rows();
         let id_of = |m: &Map<String, Value>| {
             m.get("id")
                 .map(|v| v.to_string().trim_matches('"').to_owned())
@@ -390,30 +413,18 @@ impl ScClient {
             #[serde(default)]
             name: String,
         }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum List {
-            Array(Vec<Row>),
-            Split {
-                #[serde(default)]
-                usable: Vec<Row>,
-                #[serde(default)]
-                manageable: Vec<Row>,
-            },
-        }
         let Ok(reply) = self
             .transport
             .send(&Call::get("/rest/credential?fields=id,name").limits(BodyLimits::WHOLE_LIST))
         else {
             return false;
         };
-        match self.read::<List>(&reply, "the credential list", Asked::Read { object: None }) {
-            Ok(List::Array(rows)) => rows.iter().any(|r| r.name == name),
-            Ok(List::Split { usable, manageable }) => {
-                usable.iter().chain(&manageable).any(|r| r.name == name)
-            }
-            Err(_) => false,
-        }
+        self.read::<CredentialList<Row>>(
+            &reply,
+            "the credential list",
+            Asked::Read { object: None },
+        )
+        .is_ok_and(|list| list.rows().iter().any(|r| r.name == name))
     }
 }
 
@@ -470,20 +481,17 @@ impl ScClient {
     /// Every user these keys may see (`GET /rest/user`), one at a time. SC answers with one
     /// envelope, read whole within [`BodyLimits::WHOLE_LIST`].
     pub fn each_user(&self, each: &mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum List {
-            Array(Vec<Map<String, Value>>),
-            Wrapped { users: Vec<Map<String, Value>> },
-        }
         let reply = self.transport.send(
             &Call::get(&format!("/rest/user?fields={LISTED_USER_FIELDS}"))
                 .limits(BodyLimits::WHOLE_LIST),
         )?;
-        let list: List = self.read(&reply, "list users", Asked::Read { object: None })?;
-        let users = match list {
-            List::Array(u) | List::Wrapped { users: u } => u,
-        };
+        let users = self
+            .read::<UserList<Map<String, Value>>>(
+                &reply,
+                "the user list",
+                Asked::Read { object: None },
+            )?
+            .rows();
         let count = users.len() as u64;
         for user in users {
             each(listed_user(&user));
@@ -503,21 +511,11 @@ impl ScClient {
             #[serde(default, rename = "type")]
             kind: String,
         }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum List {
-            Array(Vec<Row>),
-            Split {
-                #[serde(default)]
-                usable: Vec<Row>,
-                #[serde(default)]
-                manageable: Vec<Row>,
-            },
-        }
         let reply = self.transport.send(
             &Call::get("/rest/credential?fields=id,name,type").limits(BodyLimits::WHOLE_LIST),
         )?;
-        let list: List = self.read(&reply, "list credentials", Asked::Read { object: None })?;
+        let list: CredentialList<Row> =
+            self.read(&reply, "the credential list", Asked::Read { object: None })?;
         let stub = |r: Row, can_edit: Option<bool>| ListedCredential {
             id: r.id.0,
             name: r.name,
@@ -526,8 +524,8 @@ impl ScClient {
             ..ListedCredential::default()
         };
         let mut stubs: Vec<ListedCredential> = match list {
-            List::Array(rows) => rows.into_iter().map(|r| stub(r, None)).collect(),
-            List::Split { usable, manageable } => {
+            CredentialList::Array(rows) => rows.into_iter().map(|r| stub(r, None)).collect(),
+            CredentialList::Split { usable, manageable } => {
                 let editable: std::collections::HashSet<String> =
                     manageable.iter().map(|r| r.id.0.clone()).collect();
                 manageable
@@ -580,13 +578,7 @@ impl ScClient {
             .iter()
             .find_map(|k| lenient::text(fields.get(*k)));
         let credential = Credential::from_sc(&details);
-        stub.account = credential
-            .username
-            .as_ref()
-            .map(|u| match &credential.domain {
-                Some(d) if !u.contains('\\') && !u.contains('@') => format!("{d}\\{u}"),
-                _ => u.clone(),
-            });
+        stub.account = credential.account();
         stub.password_key = credential.password_key;
         if stub.kind.is_empty() {
             stub.kind = credential.kind;

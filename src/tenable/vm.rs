@@ -489,13 +489,7 @@ impl VmClient {
                 .iter()
                 .find_map(|k| lenient::text(s.get(*k)))
         });
-        stub.account = credential
-            .username
-            .as_ref()
-            .map(|u| match &credential.domain {
-                Some(d) if !u.contains('\\') && !u.contains('@') => format!("{d}\\{u}"),
-                _ => u.clone(),
-            });
+        stub.account = credential.account();
         stub.password_key = credential.password_key;
         if stub.kind.is_empty() {
             stub.kind = credential.kind;
