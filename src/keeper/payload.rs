@@ -116,7 +116,7 @@ fn read_bounded(input: impl Read, limit: usize) -> std::io::Result<Zeroizing<Vec
 }
 
 /// Parses the raw stdin bytes: base64 text around a JSON object, in any form PowerShell sends
-/// it (see [`as_ascii_text`]).
+/// it (see `as_ascii_text`).
 pub fn parse_payload(raw: &[u8]) -> Result<Payload, KeeperError> {
     let text = as_ascii_text(raw).map_err(|_| KeeperError::NotBase64)?;
     let json = decode_base64(&text).map_err(|e| match e {
