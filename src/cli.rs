@@ -445,8 +445,20 @@ pub fn run(cli: Cli) -> ExitStatus {
             args.run.clone().or(&outer),
             if args.check { Mode::Check } else { Mode::Apply },
         ),
-        Some(_) => (RunOptions::default(), Mode::Apply),
+        Some(Command::Demo(_)) => (outer.clone(), Mode::Apply),
+        Some(_) => {
+            // Given before a subcommand that has no use for them: refuse, as clap does after it.
+            if outer.output.is_some() || outer.config.is_some() {
+                return fail_usage(
+                    "--output and --config apply to keeper, check and rotate (and --output to demo), not to this subcommand; drop them",
+                );
+            }
+            (RunOptions::default(), Mode::Apply)
+        }
     };
+    if matches!(cli.command, Some(Command::Demo(_))) && outer.config.is_some() {
+        return fail_usage("demo takes no --config: it runs on the built-in emulator; drop it");
+    }
     let settings_command = matches!(
         cli.command,
         None | Some(Command::Keeper(_) | Command::Check(_) | Command::Rotate(_))
@@ -502,7 +514,9 @@ pub fn run(cli: Cli) -> ExitStatus {
             return status;
         }
         Some(Command::Payload(args)) => return finish_plain(payload(&args, &env)),
-        Some(Command::Demo(o)) => return demo(o.output.unwrap_or(OutputFormat::Text)),
+        Some(Command::Demo(o)) => {
+            return demo(o.output.or(options.output).unwrap_or(OutputFormat::Text));
+        }
         Some(Command::Emulator(args)) => return finish_plain(serve_emulator(args)),
         Some(Command::Completions { shell }) => {
             let _ = std::io::stdout().write_all(&completions(shell));

@@ -312,3 +312,19 @@ fn the_man_page_has_the_sections_an_admin_looks_for() {
     // One roff preamble, not one per rendered part.
     assert_eq!(page.matches(".ds Aq").count(), 2, "{page}");
 }
+
+#[test]
+fn flags_before_a_subcommand_that_has_no_use_for_them_are_refused() {
+    for args in [
+        &["--output", "json", "man"][..],
+        &["--config", "x.toml", "completions", "bash"],
+        &["--config", "x.toml", "demo"],
+    ] {
+        run(args, b"", &[]).expect_code(2).expect_error_line("drop");
+    }
+    // Given before `demo`, --output still works.
+    let run = run(&["--output", "json", "demo"], b"", &[]);
+    run.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["outcome"], "success", "{run:#?}");
+}
