@@ -328,3 +328,23 @@ fn flags_before_a_subcommand_that_has_no_use_for_them_are_refused() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["outcome"], "success", "{run:#?}");
 }
+
+#[test]
+fn usage_errors_are_styled_on_a_terminal_only() {
+    // `script` gives the binary a terminal; skip where util-linux's script is missing.
+    let Ok(out) = std::process::Command::new("script")
+        .args(["-qec", &format!("'{}' rotat", binary()), "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("similar subcommand exists"), "{text}");
+    assert!(
+        text.contains('\u{1b}'),
+        "no styling on a terminal: {text:?}"
+    );
+}
