@@ -206,6 +206,7 @@ fn output_and_config_only_where_they_work() {
         ("rotate", true, true),
         ("demo", true, false),
         ("payload", false, false),
+        ("request", false, false),
         ("emulator", false, false),
         ("completions", false, false),
         ("man", false, false),
