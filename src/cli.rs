@@ -378,6 +378,7 @@ pub fn describe_env(name: &str) -> &'static str {
         CREDENTIAL_NAME => "as tenable_credential_name",
         CREDENTIAL_MATCH => "name or username, as tenable_credential_match",
         VERIFY => "none or login, as tenable_verify",
+        ON_PARTIAL_FAILURE => "restore or keep, as tenable_on_partial_failure",
         CONFIG => "path of the settings file (as --config)",
         _ => "see README",
     }
