@@ -23,10 +23,6 @@ pub enum OutputFormat {
     Text,
     /// One JSON object on stdout (and the error line on stderr too).
     Json,
-    /// `discover`: aligned tables (its default; other subcommands print text).
-    Table,
-    /// `discover`: CSV rows (other subcommands print text).
-    Csv,
 }
 
 /// What is known about a run so far, for the failure report.

@@ -37,8 +37,8 @@ use crate::untrusted;
 /// The `schema` value of the JSON document; bumped on any incompatible change.
 pub const JSON_SCHEMA: &str = "tenable-rotate/discover/1";
 
-/// How `discover` prints (from the global `--output`: `text` and `table` mean a table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How `discover` prints (`--output` after the subcommand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiscoverFormat {
     /// Two aligned tables (users, credentials) for a terminal of 100 columns.
     Table,
@@ -62,6 +62,16 @@ pub struct DiscoverArgs {
     /// API): one more request per user, and the list is held in memory.
     #[arg(long)]
     pub sign_in_methods: bool,
+    /// How to print: aligned tables (the default), one JSON document, or CSV rows.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "table")]
+    pub output: DiscoverFormat,
+    /// Settings file (TOML), below the environment; env: `TENABLE_ROTATE_CONFIG`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Append one JSON line for this run to FILE (created mode 600); env:
+    /// `TENABLE_ROTATE_AUDIT_LOG`.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     /// Also write a Keeper Commander import file (`keeper import --format json FILE`): one PAM
     /// User record per rotatable account and the key records they attach, never a key.
     #[arg(long, value_name = "FILE")]

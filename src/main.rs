@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use tenable_rotate::cli::{self, Cli};
+use tenable_rotate::cli;
 use tenable_rotate::exit::ExitStatus;
 
 fn main() -> ExitCode {
@@ -24,7 +23,7 @@ fn main() -> ExitCode {
             "tenable-rotate: internal error at {file}:{line} (a bug; please report it); the Tenable password state is not known: check it in Tenable before re-running"
         );
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
@@ -34,27 +33,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Help and version print as clap renders them; a usage error becomes one line, exit 2.
+/// Help and version print as clap renders them, exit 0. A usage error keeps clap's whole
+/// message (what is missing or wrong, a similar subcommand or flag, the subcommand's usage
+/// line), styled only on a terminal; exit 2. No secret can be in it: none comes from argv.
 fn clap_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
+    // A closed stdout or stderr is not a failure of its own.
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitStatus::BadInput.into()
+    } else {
+        ExitStatus::Success.into()
     }
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
-    let _ = writeln!(
-        std::io::stderr(),
-        "tenable-rotate: {first}; see tenable-rotate --help"
-    );
-    ExitStatus::BadInput.into()
 }

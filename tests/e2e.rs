@@ -20,5 +20,6 @@ mod e2e {
     pub mod rotate_user;
     pub mod sc_answers;
     pub mod subcommands;
+    pub mod usage;
     pub mod util;
 }

@@ -153,8 +153,14 @@ fn an_interactive_run_without_a_subcommand_asks_for_a_payload() {
 }
 
 #[test]
-fn a_usage_error_is_one_line_with_exit_2() {
-    run(&["rotate", "--platform", "nope", "--user", "a"], b"", &[])
-        .expect_code(2)
-        .expect_error_line("not a platform");
+fn a_usage_error_is_exit_2_and_names_the_values() {
+    // clap's whole message (issue 14): the flag, the values it takes, the usage line.
+    let run = run(&["rotate", "--platform", "nope", "--user", "a"], b"", &[]);
+    run.expect_code(2);
+    assert!(
+        run.stderr
+            .contains("invalid value 'nope' for '--platform <PLATFORM>'")
+            && run.stderr.contains("[possible values: vm, sc]"),
+        "{run:#?}"
+    );
 }

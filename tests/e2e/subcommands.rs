@@ -159,9 +159,123 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
 
     let man = run(&["man"], b"", &[]);
     man.expect_code(0);
-    assert!(man.stdout.contains(".TH tenable-rotate"), "{man:#?}");
+    assert!(man.stdout.contains(".TH TENABLE-ROTATE 1"), "{man:#?}");
     assert!(
         man.stdout.contains("Keeper"),
         "the about text is in the page"
     );
+}
+
+#[test]
+fn demo_output_json_is_one_object() {
+    let run = run(&["demo", "--output", "json"], b"", &[]);
+    run.expect_code(0);
+    assert_eq!(run.stdout.lines().count(), 1, "{run:#?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["outcome"], "success", "{report}");
+    assert_eq!(report["exit_code"], 0, "{report}");
+    assert_eq!(report["password_state"], "changed", "{report}");
+    let steps = report["steps"].as_array().unwrap();
+    assert!(steps.len() >= 5, "{report}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("already in sync")),
+        "{report}"
+    );
+}
+
+/// Runs `payload`, whose stdout is the gateway's line and so carries the secrets by design
+/// (the leak check of [`run`] would refuse it): exit 0 and nothing on stderr.
+fn payload_line(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> String {
+    use std::io::Write as _;
+    let mut child = command(args, env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The keys and passwords for `payload`, from the environment only.
+const PAYLOAD_ENV: [(&str, &str); 4] = [
+    ("TENABLE_ACCESS_KEY", ACCESS),
+    ("TENABLE_SECRET_KEY", SECRET),
+    ("TENABLE_NEW_PASSWORD", NEW),
+    ("TENABLE_OLD_PASSWORD", OLD),
+];
+
+#[test]
+fn payload_builds_the_gateway_line_that_check_and_keeper_accept() {
+    let e = vm_emulator(&[(USER, OLD)]);
+    let url = e.url();
+    let field = format!("tenable_url={url}");
+    let line = payload_line(
+        &["payload", "--user", USER, "--record-field", &field],
+        b"",
+        &PAYLOAD_ENV,
+    );
+    assert_eq!(line.lines().count(), 1, "one line");
+    // The same line the gateway (and the demo) builds.
+    let decoded = tenable_rotate::keeper::parse_payload(line.trim_end().as_bytes())
+        .expect("a payload the keeper path reads");
+    assert_eq!(decoded.user, USER);
+
+    // Checked with nothing in the environment: the keys come from the record, as on a gateway.
+    let check = run(&["check", "--output", "json"], line.as_bytes(), &[]);
+    check.expect_code(0).expect_no_secret(&SECRETS);
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
+    assert_eq!(report["mode"], "check", "{report}");
+    assert_eq!(
+        report["key_source"], "record 'Tenable Authentication Record'",
+        "{report}"
+    );
+    assert!(e.vm_password_is(USER, OLD), "check changed nothing");
+
+    run(&["keeper"], line.as_bytes(), &[])
+        .expect_code(0)
+        .expect_no_secret(&SECRETS);
+    assert!(e.vm_password_is(USER, NEW));
+}
+
+#[test]
+fn payload_takes_passwords_from_stdin_and_secrets_never_from_argv() {
+    let e = vm_emulator(&[(USER, OLD)]);
+    let field = format!("tenable_url={}", e.url());
+    let keys = &PAYLOAD_ENV[..2];
+    let line = payload_line(
+        &["payload", "--user", USER, "--record-field", &field],
+        format!("{NEW}\n{OLD}\n").as_bytes(),
+        keys,
+    );
+    run(&["keeper"], line.as_bytes(), &[]).expect_code(0);
+    assert!(e.vm_password_is(USER, NEW));
+
+    // A key on the command line is refused, and not echoed.
+    let argv = run(
+        &[
+            "payload",
+            "--user",
+            USER,
+            "--record-field",
+            &format!("tenable_secret_key={SECRET}"),
+        ],
+        b"",
+        &PAYLOAD_ENV,
+    );
+    argv.expect_code(2).expect_no_secret(&[SECRET]);
+    assert!(argv.stderr.contains("TENABLE_SECRET_KEY"), "{argv:#?}");
+
+    // Half a key pair, or no new password at all, is refused with what to set.
+    run(&["payload", "--user", USER], b"", &PAYLOAD_ENV[1..])
+        .expect_code(2)
+        .expect_error_line("only one of TENABLE_ACCESS_KEY and TENABLE_SECRET_KEY is set");
+    run(&["payload", "--user", USER], b"", keys)
+        .expect_code(2)
+        .expect_error_line("the new password is empty; set TENABLE_NEW_PASSWORD");
 }
