@@ -1,5 +1,5 @@
 #!/bin/sh
-# Keeper PAM script for Linux and macOS gateways: hands the gateway's stdin line to an
+# Keeper PAM script for Linux gateways: hands the gateway's stdin line to an
 # installed tenable-rotate and passes its exit status through (0 = success, see README).
 #
 # Attach this file to the PAM User record as a post-rotation script, with the Tenable key

@@ -33,7 +33,7 @@ build_venv="target/plugin-build-venv"
 }
 rm -f target/wheels/tenable_rotate-*.whl
 # One wheel for glibc and musl Linux alike: the binary is static, so both tags are true.
-(cd plugin && "../$build_venv/bin/maturin" build --release --locked --quiet \
+(cd plugin && "../$build_venv/bin/maturin" build --profile dist --locked --quiet \
     --target "$target" --compatibility manylinux2014 musllinux_1_2 --out ../target/wheels)
 wheel="$(ls target/wheels/tenable_rotate-*.whl)"
 echo "built $wheel"

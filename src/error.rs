@@ -23,7 +23,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The emulator could not start.
-    #[error("cannot start the emulator: {0}")]
+    #[error("cannot start the emulator: {0}; choose another --listen port, or free the one given")]
     Emulator(std::io::Error),
 }
 

@@ -181,7 +181,9 @@ pub enum ConfigError {
         field: &'static str,
     },
     /// A record field is not text.
-    #[error("the record '{title}' field `{field}` is a {found}, expected text")]
+    #[error(
+        "the record '{title}' field `{field}` is a {found}, expected text; make it a text (or hidden) field in the vault"
+    )]
     NotText {
         /// Record title.
         title: String,
@@ -231,7 +233,9 @@ pub enum ConfigError {
         known: String,
     },
     /// A settings file value has the wrong type.
-    #[error("`{key}` in the config file '{path}' is a {found}, expected a string")]
+    #[error(
+        "`{key}` in the config file '{path}' is a {found}, expected a string; quote the value in the file"
+    )]
     FileNotText {
         /// The path.
         path: String,

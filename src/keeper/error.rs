@@ -63,7 +63,9 @@ pub enum KeeperError {
         field: &'static str,
     },
     /// A top-level key had the wrong JSON type.
-    #[error("the payload's `{field}` is a JSON {found}, expected a string")]
+    #[error(
+        "the payload's `{field}` is a JSON {found}, expected a string; the Keeper Gateway sends text there, so check what pipes into this program"
+    )]
     WrongType {
         /// The key.
         field: &'static str,

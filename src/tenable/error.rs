@@ -98,7 +98,7 @@ pub enum TenableError {
     },
     /// Tenable refused the change itself (policy, history, wrong current password).
     #[error(
-        "{platform} rejected the new password for {target} (HTTP {status}{}{}); the password policy (length, character classes, reuse of an earlier password) or a wrong current password are the usual causes",
+        "{platform} rejected the new password for {target} (HTTP {status}{}{}); the password policy (length, character classes, reuse of an earlier password) or a wrong current password are the usual causes: match the PAM User's password complexity in Keeper to Tenable's policy, or set the Tenable password to the vault's current one, then rotate again",
         msg(message),
         rid(request_id)
     )]
@@ -143,7 +143,7 @@ pub enum TenableError {
     },
     /// Any other status.
     #[error(
-        "{platform} answered {operation} with HTTP {status}{}{}",
+        "{platform} answered {operation} with HTTP {status}{}{}; Tenable is failing or something in between refused the request: check Tenable's status and any proxy, then run again",
         msg(message),
         rid(request_id)
     )]
@@ -161,7 +161,7 @@ pub enum TenableError {
     },
     /// An answer whose body is not what that request returns.
     #[error(
-        "{platform} answered {operation} with HTTP {status} and a body that is not the expected JSON{}{}",
+        "{platform} answered {operation} with HTTP {status} and a body that is not the expected JSON{}{}; check that the URL points at Tenable itself (not a login page or a proxy's), then run again",
         detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default(),
         rid(request_id)
     )]

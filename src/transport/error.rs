@@ -15,7 +15,9 @@ pub enum Delivery {
 #[non_exhaustive]
 pub enum TransportError {
     /// The base URL is unusable.
-    #[error("the Tenable URL '{url}' is not usable: {reason}")]
+    #[error(
+        "the Tenable URL '{url}' is not usable: {reason}; correct tenable_url or tenable_sc_host in the key record (or TENABLE_URL / TENABLE_SC_HOST)"
+    )]
     BadUrl {
         /// The URL as given (user info, if any, removed).
         url: String,
@@ -59,7 +61,9 @@ pub enum TransportError {
         reason: String,
     },
     /// A request was sent (or may have been) and no complete answer came back in time.
-    #[error("no complete answer from {host} ({reason})")]
+    #[error(
+        "no complete answer from {host} ({reason}); check the gateway's route to Tenable and any proxy in between, then run again"
+    )]
     NoAnswer {
         /// The host.
         host: String,
@@ -79,7 +83,9 @@ pub enum TransportError {
         reason: String,
     },
     /// The answer crossed a size bound (total, one string, nesting).
-    #[error("{host} sent an answer that is not usable: {what}")]
+    #[error(
+        "{host} sent an answer that is not usable: {what}; something between the gateway and Tenable (a proxy, an inspection device) may be altering answers, or Tenable is failing: check with Tenable's status page, then run again"
+    )]
     OverLimit {
         /// The host.
         host: String,
@@ -88,7 +94,7 @@ pub enum TransportError {
     },
     /// The overall deadline ran out before the work was done.
     #[error(
-        "the overall deadline of {seconds} s ran out (TENABLE_ROTATE_TIMEOUT, counted from the start of the run)"
+        "the overall deadline of {seconds} s ran out (TENABLE_ROTATE_TIMEOUT, counted from the start of the run); Tenable or the network is slow: run again later, or raise TENABLE_ROTATE_TIMEOUT"
     )]
     Deadline {
         /// The deadline in seconds.
