@@ -28,11 +28,28 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    match std::panic::catch_unwind(|| cli::run(cli)) {
+    match std::panic::catch_unwind(|| {
+        test_only_panic();
+        cli::run(cli)
+    }) {
         Ok(status) => status.into(),
         Err(_) => ExitStatus::Internal.into(),
     }
 }
+
+/// A test-only way to reach the panic path from outside (issue 15, item 4): a debug build
+/// panics here when `TENABLE_ROTATE_TEST_PANIC` is set, so the end-to-end suite proves that a
+/// panic is exit 1 with the one safe line. Release builds compile it to nothing (the suite
+/// proves that against the static release binary too).
+#[cfg(debug_assertions)]
+fn test_only_panic() {
+    if std::env::var_os("TENABLE_ROTATE_TEST_PANIC").is_some() {
+        panic!("TENABLE_ROTATE_TEST_PANIC is set (debug builds only)");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn test_only_panic() {}
 
 /// Help and version print as clap renders them; a usage error becomes one line, exit 2.
 fn clap_error(e: clap::Error) -> ExitCode {
