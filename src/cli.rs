@@ -35,6 +35,25 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether this run prints one JSON object on stdout, so that even a panic answers with
+    /// one (`main` prints it; the run never got to).
+    pub fn wants_json(&self) -> bool {
+        let json = |o: Option<OutputFormat>| o == Some(OutputFormat::Json);
+        json(self.run.output)
+            || match &self.command {
+                Some(Command::Keeper(o) | Command::Check(o)) => json(o.output),
+                Some(Command::Rotate(args)) => json(args.run.output),
+                Some(Command::Demo(o)) => json(o.output),
+                Some(Command::Discover(args)) => {
+                    args.output == crate::discover::DiscoverFormat::Json
+                }
+                Some(Command::Request) => true,
+                _ => false,
+            }
+    }
+}
+
 const LONG_ABOUT: &str = "Keeps Tenable passwords in step with Keeper PAM password rotation.
 
 Attached to a PAM User record as a post-rotation PAM script, it reads the one base64 line

@@ -27,11 +27,44 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
-    match std::panic::catch_unwind(|| cli::run(cli)) {
+    let json = cli.wants_json();
+    match std::panic::catch_unwind(|| {
+        test_only_panic();
+        cli::run(cli)
+    }) {
         Ok(status) => status.into(),
-        Err(_) => ExitStatus::Internal.into(),
+        Err(_) => {
+            if json {
+                // The one JSON object a caller parses, from text we wrote: nothing of the run.
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{}",
+                    serde_json::json!({
+                        "outcome": ExitStatus::Internal.name(),
+                        "exit_code": ExitStatus::Internal.code(),
+                        "password_state": "unknown",
+                        "error": "internal error (a bug; please report it); the Tenable password state is not known: check it in Tenable before re-running",
+                    })
+                );
+            }
+            ExitStatus::Internal.into()
+        }
     }
 }
+
+/// A test-only way to reach the panic path from outside (issue 15, item 4): a debug build
+/// panics here when `TENABLE_ROTATE_TEST_PANIC` is set, so the end-to-end suite proves that a
+/// panic is exit 1 with the one safe line. Release builds compile it to nothing (the suite
+/// proves that against the static release binary too).
+#[cfg(debug_assertions)]
+fn test_only_panic() {
+    if std::env::var_os("TENABLE_ROTATE_TEST_PANIC").is_some() {
+        panic!("TENABLE_ROTATE_TEST_PANIC is set (debug builds only)");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn test_only_panic() {}
 
 /// Help and version print as clap renders them, exit 0. A usage error keeps clap's whole
 /// message (what is missing or wrong, a similar subcommand or flag, the subcommand's usage

@@ -8,7 +8,9 @@ mod e2e {
     pub mod deploy;
     pub mod discover;
     pub mod docs;
+    pub mod exit_codes;
     pub mod fake_tenable;
+    pub mod fault_matrix;
     pub mod faults;
     pub mod guide;
     pub mod hostile;

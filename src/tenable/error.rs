@@ -346,8 +346,9 @@ pub fn classify(
             .iter()
             .find(|(c, _, _)| *c == code)
             .map_or(ScMeaning::ByMessage, |(_, m, _)| *m);
-        // A 5xx with an envelope is still SC failing, not SC refusing.
-        if status < 500 {
+        // A 5xx, 408 or 429 with an envelope is still SC failing or busy, not SC refusing: the
+        // status decides (found by the fault matrix: a 429 envelope read as a refusal).
+        if status < 500 && !matches!(status, 408 | 429) {
             match meaning {
                 ScMeaning::KeysRefused => {
                     return TenableError::KeysRefused {
@@ -639,6 +640,11 @@ mod tests {
             c(500, env(999, "Internal"), CHANGE),
             TenableError::Unexpected { status: 500, .. }
         ));
+        for busy in [408, 429] {
+            let e = c(busy, env(500, "The server is unavailable"), CHANGE);
+            assert!(matches!(e, TenableError::Unexpected { .. }), "{busy}: {e}");
+            assert!(!e.proves_not_applied(), "{busy}");
+        }
     }
 
     #[test]
