@@ -145,10 +145,13 @@ pub fn keeper(
 ) -> Result<Report, Error> {
     ctx.mode = Some(mode);
     let line = read_gateway_line(input, deadline_budget(env, file))?;
+    let payload = keeper::parse_payload(&line)?;
+    // The whole line is a secret too, once it is known to be a payload: a line that is not one
+    // may be plain words, whose fragments would then blank out words of our own messages (and
+    // the payload errors name positions, never text).
     if let Ok(text) = std::str::from_utf8(&line) {
         ctx.redactor.add_text(text);
     }
-    let payload = keeper::parse_payload(&line)?;
     drop(line);
     for (name, uid) in [
         ("user", &payload.user_record_uid),

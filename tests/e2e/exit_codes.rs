@@ -505,3 +505,30 @@ fn exit_7_a_partial_credential_run_with_an_unclear_answer() {
 fn the_panic_variable_is_test_only() {
     assert!(!tenable_rotate::config::env::ALL.contains(&"TENABLE_ROTATE_TEST_PANIC"));
 }
+
+// ---- killed mutants (cargo-mutants over src/tenable/error.rs; SECURITY.md) ----
+
+#[test]
+fn exit_6_a_404_on_the_user_list_is_an_unusable_answer_not_a_missing_user() {
+    // A 404 names no object when the read was a list (a wrong base path, a proxy's page):
+    // exit 6, not "not found" (which would blame the user's name).
+    let f = Fake::start().with_vm_user(7, USER, OLD).script(|req, _| {
+        if req.is("GET", "/users") {
+            Action::Answer(Answer::boom(404, "Not Found"))
+        } else {
+            Action::Default
+        }
+    });
+    let line = standard_payload(&f.url());
+    let v = both_ways(&|| no_env(line.clone()), 6, "HTTP 404", "not-changed");
+    assert_eq!(v["outcome"], "unavailable");
+    assert_eq!(f.changes(), 0);
+}
+
+#[test]
+fn exit_6_an_id_of_the_wrong_shape_names_the_shape_tenable_uses() {
+    let f = Fake::start().with_vm_user("7/../9", USER, OLD);
+    let line = standard_payload(&f.url());
+    both_ways(&|| no_env(line.clone()), 6, "(a number)", "not-changed");
+    assert_eq!(f.changes(), 0);
+}

@@ -237,33 +237,60 @@ fn cell(path: Path, fault: &str, spec: &str) -> Result<(), String> {
     }
 }
 
-/// Runs every fault on `path`, reporting every failing cell at once.
-fn matrix(path: Path) {
+/// Runs every fault on `path` but those in `apart` (each of which has a test of its own),
+/// reporting every failing cell at once.
+fn matrix(path: Path, apart: &[&str]) {
     let failures: Vec<String> = FAULTS
         .iter()
+        .filter(|(fault, _)| !apart.contains(fault))
         .filter_map(|(fault, spec)| cell(path, fault, spec).err())
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// One cell as a test of its own.
+fn one_cell(path: Path, fault: &str) {
+    let (_, spec) = FAULTS
+        .iter()
+        .find(|(f, _)| *f == fault)
+        .expect("a fault of the table");
+    if let Err(failure) = cell(path, fault, spec) {
+        panic!("\n{failure}");
+    }
+}
+
 #[test]
 fn tvm_user_change_under_every_fault() {
-    matrix(Path::VmUser);
+    matrix(Path::VmUser, &[]);
 }
 
 #[test]
 fn tvm_credential_change_under_every_fault() {
-    matrix(Path::VmCredential);
+    matrix(Path::VmCredential, &[]);
 }
+
+/// Security Center's 429 cells are tests of their own: they fail today (a product bug: an SC
+/// envelope under a 429 is read as a refusal), and the rest of the SC matrix must keep running.
+const SC_APART: [&str; 1] = ["429"];
 
 #[test]
 fn sc_user_change_under_every_fault() {
-    matrix(Path::ScUser);
+    matrix(Path::ScUser, &SC_APART);
 }
 
 #[test]
 fn sc_credential_change_under_every_fault() {
-    matrix(Path::ScCredential);
+    matrix(Path::ScCredential, &SC_APART);
+}
+
+#[test]
+fn sc_user_change_after_a_429_is_proven_by_login_and_resent_once() {
+    one_cell(Path::ScUser, "429");
+}
+
+#[test]
+fn sc_credential_change_after_a_429_is_unknown_and_never_resent() {
+    one_cell(Path::ScCredential, "429");
 }
 
 #[test]
