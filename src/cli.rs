@@ -443,6 +443,9 @@ pub fn command() -> clap::Command {
         .collect::<Vec<_>>()
         .join(", ");
     Cli::command()
+        // Usage lines name the program, not whatever file it was installed as (a versioned
+        // release file, `tenable-rotate.exe`): found when the suite ran against the release.
+        .bin_name("tenable-rotate")
         .after_help(format!(
             "{TOP_EXAMPLES}\n\nExit status: {codes} (details: --help)."
         ))
