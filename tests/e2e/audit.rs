@@ -75,7 +75,9 @@ fn a_rotation_appends_one_line_with_what_was_touched_and_no_secret() {
     )
     .expect_code(0);
     #[cfg(unix)]
-    {
+    if !skip_on_windows(
+        "the audit log's mode 600 is a Unix permission; a Windows binary cannot set mode bits (under wine it leaves the umask's 644)",
+    ) {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{mode:o}");
