@@ -237,12 +237,19 @@ pub fn standalone(
     Ok(rotate::run(&settings, &Passwords { new, old }, mode)?)
 }
 
-fn note_settings(ctx: &mut RunContext, settings: &config::Settings) {
+/// Records where a run connects, for the report and the audit line, and adds the keys to the
+/// run's redactor.
+pub(crate) fn note_connection(ctx: &mut RunContext, settings: &config::Settings) {
     ctx.redactor.add(&settings.keys.access_key);
     ctx.redactor.add(&settings.keys.secret_key);
     ctx.platform = Some(settings.platform.id());
     ctx.base_url = Some(settings.base_url.as_str().to_owned());
     ctx.key_source = Some(settings.key_source.clone());
+}
+
+/// [`note_connection`], and what the run changes.
+pub(crate) fn note_settings(ctx: &mut RunContext, settings: &config::Settings) {
+    note_connection(ctx, settings);
     ctx.target = Some(match settings.target {
         config::Target::User(_) => "user",
         config::Target::Credentials(_) => "credential",

@@ -351,14 +351,10 @@ pub fn run(
         file: file.as_ref(),
         flags: &flags,
     })?;
-    ctx.redactor.add(&settings.keys.access_key);
-    ctx.redactor.add(&settings.keys.secret_key);
+    crate::app::note_connection(ctx, &settings);
     // A listing is one long answer read while every row is judged and printed: it may take
     // the run's whole deadline, not only one request's timeout.
     settings.transport.request_timeout = settings.transport.deadline;
-    ctx.platform = Some(settings.platform.id());
-    ctx.base_url = Some(settings.base_url.as_str().to_owned());
-    ctx.key_source = Some(settings.key_source.clone());
     // Opened before anything is sent, so a path that cannot be written stops the run first.
     let mut import = match &args.keeper_import {
         Some(path) => Some(ImportFile::create(

@@ -214,12 +214,7 @@ fn execute(request: Request, ctx: &mut RunContext) -> Result<Report, Error> {
         // Proven, not assumed: the prior password must log in afterwards.
         settings.verify_login = true;
     }
-    ctx.platform = Some(settings.platform.id());
-    ctx.base_url = Some(settings.base_url.as_str().to_owned());
-    ctx.target = Some(match settings.target {
-        config::Target::User(_) => "user",
-        config::Target::Credentials(_) => "credential",
-    });
+    crate::app::note_settings(ctx, &settings);
     Ok(rotate::run(&settings, &passwords, mode)?)
 }
 

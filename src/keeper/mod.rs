@@ -12,5 +12,5 @@ mod payload;
 mod records;
 
 pub use error::KeeperError;
-pub use payload::{FieldValue, MAX_PAYLOAD_BYTES, Payload, parse_payload, read_line, read_payload};
+pub use payload::{FieldValue, MAX_PAYLOAD_BYTES, Payload, parse_payload, read_line};
 pub use records::{Record, find_record};

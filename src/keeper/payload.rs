@@ -51,11 +51,6 @@ pub struct Payload {
     pub records: Vec<Record>,
 }
 
-/// Reads the first line of stdin (or any reader), bounded, and parses it.
-pub fn read_payload(input: impl Read) -> Result<Payload, KeeperError> {
-    parse_payload(&read_line(input)?)
-}
-
 /// Reads the gateway's line: up to the first line break that follows some text, or the end
 /// of input, at most [`MAX_PAYLOAD_BYTES`], into a buffer that is wiped on drop.
 pub fn read_line(input: impl Read) -> Result<Zeroizing<Vec<u8>>, KeeperError> {
@@ -726,7 +721,7 @@ mod tests {
     fn refuses_more_than_the_limit() {
         let big = vec![b'A'; MAX_PAYLOAD_BYTES + 10];
         assert!(matches!(
-            read_payload(&big[..]),
+            read_line(&big[..]),
             Err(KeeperError::TooLarge { .. })
         ));
     }

@@ -184,13 +184,7 @@ impl VmClient {
     ) -> Result<Vec<Credential>, TenableError> {
         let summaries = match selection {
             CredentialMatch::Name(name) => {
-                let filter = format!("name:eq:{name}");
-                let query: String = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("f", &filter)
-                    .append_pair("limit", "200")
-                    .append_pair("offset", "0")
-                    .finish();
-                let list = self.list_credentials(&format!("/credentials?{query}"))?;
+                let list = self.credentials_named(name)?;
                 // The server filter's case rules are not documented; insist on the exact name.
                 list.into_iter().filter(|c| c.name == *name).collect()
             }
@@ -224,13 +218,19 @@ impl VmClient {
     /// refusal (no right to list credentials) is "no": the caller only uses this to refuse a
     /// guess, never to decide a change.
     pub fn has_credential_named(&self, name: &str) -> bool {
+        self.credentials_named(name)
+            .is_ok_and(|list| list.iter().any(|c| c.name == name))
+    }
+
+    /// The credentials Tenable's own filter finds for `name` (`f=name:eq:NAME`); its case
+    /// rules are not documented, so callers still compare the names exactly.
+    fn credentials_named(&self, name: &str) -> Result<Vec<CredentialSummary>, TenableError> {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("f", &format!("name:eq:{name}"))
             .append_pair("limit", "200")
             .append_pair("offset", "0")
             .finish();
         self.list_credentials(&format!("/credentials?{query}"))
-            .is_ok_and(|list| list.iter().any(|c| c.name == name))
     }
 
     fn list_credentials(&self, path: &str) -> Result<Vec<CredentialSummary>, TenableError> {
