@@ -28,14 +28,23 @@ use super::util::*;
 /// run's object must carry `exit_code` = `code` and `password_state` = `state`. Returns the
 /// object. `setup` makes a fresh target for each run (state changes between runs).
 fn both_ways(
-    setup: &dyn Fn() -> (String, Vec<(String, String)>),
+    setup: &(dyn Fn() -> (String, Vec<(String, String)>) + Sync),
     code: i32,
     fragment: &str,
     state: &str,
 ) -> Value {
-    let (line, env) = setup();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let plain = run(&[], line.as_bytes(), &env);
+    // The two runs are independent (each gets a fresh target), so they run side by side: the
+    // slow ones (an unreachable Tenable backs off for seconds) then cost one wait, not two.
+    let run_with = |args: &[&str]| {
+        let (line, env) = setup();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(args, line.as_bytes(), &env)
+    };
+    let (plain, json_run) = std::thread::scope(|s| {
+        let json_run = s.spawn(|| run_with(&["--output", "json"]));
+        let plain = run_with(&[]);
+        (plain, json_run.join().expect("the JSON run's thread"))
+    });
     plain.expect_code(code);
     if code == 0 {
         assert!(plain.stderr.is_empty(), "{plain:#?}");
@@ -44,9 +53,6 @@ fn both_ways(
         plain.expect_error_line(fragment);
         assert!(plain.stdout.is_empty(), "{plain:#?}");
     }
-    let (line, env) = setup();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let json_run = run(&["--output", "json"], line.as_bytes(), &env);
     json_run.expect_code(code);
     let v: Value = serde_json::from_str(json_run.stdout.trim())
         .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {json_run:#?}"));
