@@ -1,10 +1,8 @@
 //! Tenable Vulnerability Management: users (`/users`, `/users/{id}/chpasswd`), logins
 //! (`/session`) and managed scan credentials (`/credentials`).
 
-use std::fmt;
 use std::io::Read;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ureq::http::Method;
@@ -14,7 +12,7 @@ use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::wire::{self, Login, WireId};
 use super::{ApiKeys, Authorizations, ListedCredential, ListedUser, Platform, lenient};
 use crate::secret::{Redactor, Secret};
-use crate::transport::{BaseUrl, BodyLimits, Call, RequestKind, Transport, TransportConfig};
+use crate::transport::{BaseUrl, BodyLimits, Call, RequestKind, Transport, TransportConfig, items};
 use crate::untrusted;
 
 const PLATFORM: Platform = Platform::Vm;
@@ -77,13 +75,14 @@ impl VmClient {
     /// is parsed as a stream and only matches are kept.
     pub fn find_user(&self, username: &str) -> Result<VmUser, TenableError> {
         let operation = "the user list (GET /users)";
-        let (reply, parsed) = self
-            .transport
-            .send_streamed(&Call::get("/users").limits(BodyLimits::LIST), |reader| {
-                find_in_user_list(reader, username)
-            })?;
-        let matches = match parsed {
-            Some(Ok(m)) => m,
+        let mut matches = Matches::default();
+        let (reply, parsed) = self.transport.send_list(
+            &Call::get("/users").limits(BodyLimits::LIST),
+            "users",
+            &mut |user| matches.consider(user, username),
+        )?;
+        match parsed {
+            Some(Ok(_)) => {}
             Some(Err(_)) => return Err(TenableError::unreadable(PLATFORM, operation, &reply)),
             None => {
                 return Err(classify(
@@ -94,7 +93,7 @@ impl VmClient {
                     Asked::Read { object: None },
                 ));
             }
-        };
+        }
         pick_user(matches, username)
     }
 
@@ -363,13 +362,10 @@ impl VmClient {
     /// list is never held whole. Returns how many there were.
     pub fn each_user(&self, each: &mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> {
         let operation = "listing users (GET /users)";
-        let each = std::cell::RefCell::new(each);
-        let (reply, parsed) = self.transport.send_streamed(
+        let (reply, parsed) = self.transport.send_list(
             &Call::get("/users").limits(BodyLimits::LIST),
-            |reader| {
-                let mut f = each.borrow_mut();
-                stream_array(reader, "users", &mut |m: WireListedUser| f(listed_user(m)))
-            },
+            "users",
+            &mut |user| each(listed_user(user)),
         )?;
         match parsed {
             Some(Ok(count)) => Ok(count),
@@ -544,65 +540,6 @@ fn listed_user(m: WireListedUser) -> ListedUser {
     }
 }
 
-/// Streams `{KEY: [item, …], …}`, handing each item of the array under `key` to `each`.
-/// Returns how many items there were; a body without `key` is an error.
-pub(crate) fn stream_array<T: serde::de::DeserializeOwned>(
-    reader: impl Read,
-    key: &str,
-    each: &mut dyn FnMut(T),
-) -> Result<u64, serde_json::Error> {
-    struct Outer<'a, T> {
-        key: &'a str,
-        each: &'a mut dyn FnMut(T),
-    }
-    struct Items<'a, T> {
-        each: &'a mut dyn FnMut(T),
-    }
-    impl<'de, T: serde::de::DeserializeOwned> Visitor<'de> for Outer<'_, T> {
-        type Value = u64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "an object with a {} array", self.key)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
-            let mut count = None;
-            while let Some(k) = map.next_key::<String>()? {
-                if k == self.key && count.is_none() {
-                    count = Some(map.next_value_seed(Items {
-                        each: &mut *self.each,
-                    })?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            count.ok_or_else(|| serde::de::Error::custom("the list is missing"))
-        }
-    }
-    impl<'de, T: serde::de::DeserializeOwned> DeserializeSeed<'de> for Items<'_, T> {
-        type Value = u64;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-            d.deserialize_seq(self)
-        }
-    }
-    impl<'de, T: serde::de::DeserializeOwned> Visitor<'de> for Items<'_, T> {
-        type Value = u64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an array")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-            let mut n = 0u64;
-            while let Some(item) = seq.next_element::<T>()? {
-                (self.each)(item);
-                n += 1;
-            }
-            Ok(n)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let count = (&mut de).deserialize_map(Outer { key, each })?;
-    de.end()?;
-    Ok(count)
-}
-
 #[derive(Deserialize)]
 struct CredentialPage {
     #[serde(default)]
@@ -674,8 +611,29 @@ fn pick_user(m: Matches, username: &str) -> Result<VmUser, TenableError> {
     }
 }
 
-/// Parses a `GET /users` body as a stream and picks the user named `username` (exact, else
-/// the only case-insensitive match). Public for the fuzz target over Tenable's answers.
+impl Matches {
+    /// Keeps `user` if its username matches `username`.
+    fn consider(&mut self, user: UserSummary, username: &str) {
+        let (kept, count) = if user.username == username {
+            (&mut self.exact, &mut self.exact_count)
+        } else if user.username.eq_ignore_ascii_case(username) {
+            (&mut self.folded, &mut self.folded_count)
+        } else {
+            return;
+        };
+        *count += 1;
+        if kept.len() < KEPT_MATCHES {
+            kept.push(VmUser {
+                id: user.id.0,
+                username: user.username,
+            });
+        }
+    }
+}
+
+/// Parses a `GET /users` body as a stream (within [`BodyLimits::LIST`]) and picks the user
+/// named `username` (exact, else the only case-insensitive match). Public for the fuzz
+/// target over Tenable's answers.
 pub fn user_from_list(
     reader: impl Read,
     username: &str,
@@ -685,73 +643,11 @@ pub fn user_from_list(
 
 /// Streams `{"users": [...]}` keeping only users whose username matches.
 fn find_in_user_list(reader: impl Read, username: &str) -> Result<Matches, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let matches = (&mut de).deserialize_map(UserListVisitor { username })?;
-    de.end()?;
+    let mut matches = Matches::default();
+    items::for_each_item(reader, "users", BodyLimits::LIST, &mut |user| {
+        matches.consider(user, username)
+    })?;
     Ok(matches)
-}
-
-struct UserListVisitor<'a> {
-    username: &'a str,
-}
-
-impl<'de> Visitor<'de> for UserListVisitor<'_> {
-    type Value = Matches;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with a users array")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Matches, A::Error> {
-        let mut matches = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "users" {
-                matches = Some(map.next_value_seed(UserSeq {
-                    username: self.username,
-                })?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        matches.ok_or_else(|| serde::de::Error::missing_field("users"))
-    }
-}
-
-struct UserSeq<'a> {
-    username: &'a str,
-}
-
-impl<'de> DeserializeSeed<'de> for UserSeq<'_> {
-    type Value = Matches;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Matches, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for UserSeq<'_> {
-    type Value = Matches;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of users")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Matches, A::Error> {
-        let mut m = Matches::default();
-        while let Some(user) = seq.next_element::<UserSummary>()? {
-            let found = || VmUser {
-                id: user.id.0.clone(),
-                username: user.username.clone(),
-            };
-            if user.username == self.username {
-                m.exact_count += 1;
-                if m.exact.len() < KEPT_MATCHES {
-                    m.exact.push(found());
-                }
-            } else if user.username.eq_ignore_ascii_case(self.username) {
-                m.folded_count += 1;
-                if m.folded.len() < KEPT_MATCHES {
-                    m.folded.push(found());
-                }
-            }
-        }
-        Ok(m)
-    }
 }
 
 #[cfg(test)]
