@@ -18,12 +18,14 @@
 //! Everything from Tenable goes through [`untrusted::field`] and every line printed through
 //! [`RunContext::line`] (or the redactor, for JSON), as for every other subcommand.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::app::RunContext;
@@ -408,7 +410,7 @@ pub fn run(
                 }
                 n
             } else {
-                vm.each_user(&mut emit).map_err(before)?
+                each_user_alongside(|each| vm.each_user(each), &mut emit).map_err(before)?
             };
             sink.end_users(summary.users);
             let mut offset = 0usize;
@@ -439,16 +441,15 @@ pub fn run(
                 user: me,
             };
             sink.begin(&api.user, &settings.base_url);
-            summary.users = sc
-                .each_user(&mut |u| {
-                    let j = judge_user(Platform::Sc, &u, Some(&api.user), api.manages_users);
-                    summary.count(j.verdict);
-                    if let Some(import) = import.as_mut() {
-                        import.user(&u, &j);
-                    }
-                    sink.user(&u, &j);
-                })
-                .map_err(before)?;
+            summary.users = each_user_alongside(|each| sc.each_user(each), &mut |u| {
+                let j = judge_user(Platform::Sc, &u, Some(&api.user), api.manages_users);
+                summary.count(j.verdict);
+                if let Some(import) = import.as_mut() {
+                    import.user(&u, &j);
+                }
+                sink.user(&u, &j);
+            })
+            .map_err(before)?;
             sink.end_users(summary.users);
             for stub in sc.credential_stubs().map_err(before)? {
                 let c = sc.complete_credential(stub).map_err(before)?;
@@ -468,6 +469,46 @@ pub fn run(
     summary.duration_ms = started.elapsed().as_millis() as u64;
     sink.finish(&summary);
     Ok(summary)
+}
+
+/// Users handed over between the thread that reads the list and the one that prints rows.
+const USER_BATCH: usize = 256;
+
+/// Runs `list` (a client's `each_user`) on a second thread while `each` judges and prints the
+/// users it yields on this one, in order: reading and parsing the answer and printing the rows
+/// each take about half of a large listing's time (issue 13). The channel holds at most a few
+/// batches, so memory stays flat; if printing stops early nothing is lost, as the list is
+/// only read.
+fn each_user_alongside(
+    list: impl FnOnce(&mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> + Send,
+    each: &mut dyn FnMut(ListedUser),
+) -> Result<u64, TenableError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ListedUser>>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(USER_BATCH);
+            let result = list(&mut |u| {
+                batch.push(u);
+                if batch.len() == USER_BATCH {
+                    // A closed channel means this side is gone; the read ends on its own.
+                    let _ = tx.send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(USER_BATCH),
+                    ));
+                }
+            });
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            result
+        });
+        for batch in rx {
+            batch.into_iter().for_each(&mut *each);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The run's JSON object, as other subcommands' `--output json` (for the audit line): no
@@ -608,6 +649,8 @@ impl Accounts {
 /// cannot match the redactor, and is printed with the same escaping and cap but without the
 /// redactor's pass. Any other line takes the redactor's full path, as before.
 struct Screen {
+    /// Whether no secret holds a `"`, so that screening a JSON row's values is enough.
+    values_suffice: bool,
     windows: std::collections::HashSet<u64>,
     /// A 65 536-bit filter over `windows`, so that most positions cost one multiply.
     filter: Vec<u64>,
@@ -652,7 +695,20 @@ impl Screen {
             let bit = screen_bit(*w);
             filter[bit / 64] |= 1 << (bit % 64);
         }
-        Screen { windows, filter }
+        Screen {
+            values_suffice: secrets.iter().all(|s| !s.contains('"')),
+            windows,
+            filter,
+        }
+    }
+
+    /// Whether some value of `row` might quote a secret. Enough to clear the whole JSON line
+    /// when [`Screen::values_suffice`]: the rest of the line is this program's own text, and
+    /// a fragment across a value's edge would hold the quote that delimits it, which no
+    /// secret holds then (a quote inside a value is escaped, and a value with `\` or `"`
+    /// is sent to the redactor).
+    fn maybe_row(&self, row: &Row<'_>) -> bool {
+        !self.values_suffice || row.values().any(|v| v.contains('"') || self.maybe(v))
     }
 
     /// Whether `text` might quote a secret (then the redactor must look at it).
@@ -684,6 +740,8 @@ struct Sink<'a> {
     /// Table only: the section's distinct reasons, printed under it as numbered notes.
     notes: Vec<String>,
     notes_overflow: bool,
+    /// JSON only: the line being built, kept between rows.
+    buffer: Vec<u8>,
 }
 
 /// Most distinct reasons a table section numbers; the rest share one note.
@@ -779,55 +837,157 @@ fn opt(v: &Option<String>) -> Value {
         .map_or(Value::Null, |s| Value::from(untrusted::field(s)))
 }
 
-/// The JSON object of one row; every string from Tenable made safe. The keys are the same
-/// for every row (null where they do not apply): README documents them.
-pub fn row_json(
-    platform: Platform,
-    user: Option<&ListedUser>,
-    credential: Option<&ListedCredential>,
-    j: &Judgement,
-) -> Value {
-    let key_record: serde_json::Map<String, Value> = j
-        .key_record
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(untrusted::field(v))))
-        .collect();
-    let mut row = json!({
-        "kind": if user.is_some() { "user" } else { "credential" },
-        "id": Value::Null, "name": Value::Null, "display_name": Value::Null, "email": Value::Null,
-        "role": Value::Null, "enabled": Value::Null, "locked": Value::Null, "sign_in": Value::Null,
-        "last_login": Value::Null, "type": Value::Null, "category": Value::Null,
-        "account": Value::Null, "password_setting": Value::Null, "can_edit": Value::Null,
-        "verdict": j.verdict.id(),
-        "reason": j.reason.as_deref().map_or(Value::Null, Value::from),
-        "pam_user_login": opt(&j.login),
-        "key_record": if key_record.is_empty() { Value::Null } else { Value::Object(key_record) },
-    });
-    if let Some(u) = user {
-        row["id"] = Value::from(untrusted::field(&u.id));
-        row["name"] = Value::from(untrusted::field(&u.username));
-        row["display_name"] = opt(&u.name);
-        row["email"] = opt(&u.email);
-        row["role"] = opt(&u.role);
-        row["enabled"] = u.enabled.map_or(Value::Null, Value::from);
-        row["locked"] = u.locked.map_or(Value::Null, Value::from);
-        row["sign_in"] = sign_in(u, platform).map_or(Value::Null, Value::from);
-        row["last_login"] = last_login(u).map_or(Value::Null, Value::from);
-    }
-    if let Some(c) = credential {
-        row["id"] = Value::from(untrusted::field(&c.id));
-        row["name"] = Value::from(untrusted::field(&c.name));
-        row["type"] = Value::from(untrusted::field(&c.kind));
-        row["category"] = opt(&c.category);
-        row["account"] = opt(&c.account);
-        row["password_setting"] = if c.unreadable.is_some() {
-            Value::Null
-        } else {
-            Value::from(c.password_key.is_some())
+/// A field from Tenable, made safe (borrowed when nothing needed changing).
+fn safe(v: &Option<String>) -> Option<Cow<'_, str>> {
+    v.as_deref().map(untrusted::field_cow)
+}
+
+/// One row of the JSON and CSV output; every string from Tenable made safe. The keys are the
+/// same for every row (null where they do not apply): README documents them. Declared in
+/// alphabetical order, the order the rows have always had. Serialized straight to the output
+/// line, without a `serde_json::Value` per row (issue 13: 200 000 rows).
+#[derive(Serialize)]
+pub struct Row<'a> {
+    account: Option<Cow<'a, str>>,
+    can_edit: Option<bool>,
+    category: Option<Cow<'a, str>>,
+    display_name: Option<Cow<'a, str>>,
+    email: Option<Cow<'a, str>>,
+    enabled: Option<bool>,
+    id: Option<Cow<'a, str>>,
+    key_record: Option<BTreeMap<&'static str, Cow<'a, str>>>,
+    kind: &'static str,
+    last_login: Option<String>,
+    locked: Option<bool>,
+    name: Option<Cow<'a, str>>,
+    pam_user_login: Option<Cow<'a, str>>,
+    password_setting: Option<bool>,
+    reason: Option<&'a str>,
+    role: Option<Cow<'a, str>>,
+    sign_in: Option<String>,
+    #[serde(rename = "type")]
+    kind_name: Option<Cow<'a, str>>,
+    verdict: &'static str,
+}
+
+impl<'a> Row<'a> {
+    /// The row of a user or a credential.
+    pub fn new(
+        platform: Platform,
+        user: Option<&'a ListedUser>,
+        credential: Option<&'a ListedCredential>,
+        j: &'a Judgement,
+    ) -> Row<'a> {
+        let key_record: BTreeMap<&'static str, Cow<'a, str>> = j
+            .key_record
+            .iter()
+            .map(|(k, v)| (*k, untrusted::field_cow(v)))
+            .collect();
+        let mut row = Row {
+            account: None,
+            can_edit: None,
+            category: None,
+            display_name: None,
+            email: None,
+            enabled: None,
+            id: None,
+            key_record: (!key_record.is_empty()).then_some(key_record),
+            kind: if user.is_some() { "user" } else { "credential" },
+            last_login: None,
+            locked: None,
+            name: None,
+            pam_user_login: safe(&j.login),
+            password_setting: None,
+            reason: j.reason.as_deref(),
+            role: None,
+            sign_in: None,
+            kind_name: None,
+            verdict: j.verdict.id(),
         };
-        row["can_edit"] = c.can_edit.map_or(Value::Null, Value::from);
+        if let Some(u) = user {
+            row.id = Some(untrusted::field_cow(&u.id));
+            row.name = Some(untrusted::field_cow(&u.username));
+            row.display_name = safe(&u.name);
+            row.email = safe(&u.email);
+            row.role = safe(&u.role);
+            row.enabled = u.enabled;
+            row.locked = u.locked;
+            row.sign_in = sign_in(u, platform);
+            row.last_login = last_login(u);
+        }
+        if let Some(c) = credential {
+            row.id = Some(untrusted::field_cow(&c.id));
+            row.name = Some(untrusted::field_cow(&c.name));
+            row.kind_name = Some(untrusted::field_cow(&c.kind));
+            row.category = safe(&c.category);
+            row.account = safe(&c.account);
+            row.password_setting = c.unreadable.is_none().then_some(c.password_key.is_some());
+            row.can_edit = c.can_edit;
+        }
+        row
     }
-    row
+
+    /// Every text value of the row (what came from Tenable, and our words).
+    fn values(&self) -> impl Iterator<Item = &str> {
+        [
+            &self.account,
+            &self.category,
+            &self.display_name,
+            &self.email,
+            &self.id,
+            &self.name,
+            &self.pam_user_login,
+            &self.role,
+            &self.kind_name,
+        ]
+        .into_iter()
+        .filter_map(|v| v.as_deref())
+        .chain(
+            self.key_record
+                .iter()
+                .flat_map(|kr| kr.values().map(|v| &**v)),
+        )
+        .chain(self.reason)
+        .chain(self.last_login.as_deref())
+        .chain(self.sign_in.as_deref())
+    }
+
+    /// The row as one CSV line, in [`CSV_COLUMNS`] order.
+    fn csv_line(&self) -> String {
+        let text = |v: &Option<Cow<'_, str>>| v.as_deref().map_or(String::new(), csv_cell);
+        let flag = |v: Option<bool>| v.map_or(String::new(), |b| csv_cell(&b.to_string()));
+        let owned = |v: &Option<String>| v.as_deref().map_or(String::new(), csv_cell);
+        let setting = |k: &str| {
+            self.key_record
+                .as_ref()
+                .and_then(|kr| kr.get(k))
+                .map_or(String::new(), |v| csv_cell(v))
+        };
+        [
+            csv_cell(self.kind),
+            text(&self.id),
+            text(&self.name),
+            text(&self.display_name),
+            text(&self.email),
+            text(&self.role),
+            flag(self.enabled),
+            flag(self.locked),
+            owned(&self.sign_in),
+            owned(&self.last_login),
+            text(&self.kind_name),
+            text(&self.category),
+            text(&self.account),
+            flag(self.password_setting),
+            flag(self.can_edit),
+            csv_cell(self.verdict),
+            self.reason.map_or(String::new(), csv_cell),
+            text(&self.pam_user_login),
+            setting("tenable_target"),
+            setting("tenable_credential_match"),
+            setting("tenable_credential_name"),
+        ]
+        .join(",")
+    }
 }
 
 /// The CSV columns, in order: the JSON row's keys, `key_record` spread over three columns.
@@ -866,25 +1026,6 @@ pub fn csv_cell(text: &str) -> String {
     format!("\"{}\"", guarded.replace('"', "\"\""))
 }
 
-fn csv_line(row: &Value) -> String {
-    let cell = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => csv_cell(s),
-        other => csv_cell(&other.to_string()),
-    };
-    let kr = &row["key_record"];
-    CSV_COLUMNS
-        .iter()
-        .map(|k| match *k {
-            "tenable_target" | "tenable_credential_match" | "tenable_credential_name" => {
-                cell(&kr[*k])
-            }
-            _ => cell(&row[*k]),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 impl<'a> Sink<'a> {
     fn new(
         format: DiscoverFormat,
@@ -905,6 +1046,7 @@ impl<'a> Sink<'a> {
             rows: 0,
             notes: Vec::new(),
             notes_overflow: false,
+            buffer: Vec::new(),
         }
     }
 
@@ -919,20 +1061,20 @@ impl<'a> Sink<'a> {
         let _ = writeln!(self.out, "{shown}");
     }
 
-    /// A JSON fragment, redacted; one that still quotes a secret is replaced by `null`.
-    fn json(&mut self, prefix: &str, value: &Value) {
-        let text = value.to_string();
-        if !self.screen.maybe(&text) {
-            let _ = writeln!(self.out, "{prefix}{text}");
+    /// One line of JSON (a row, after its separator), redacted; one that still quotes a
+    /// secret is replaced by `null`.
+    fn json_text(&mut self, text: &str) {
+        if !self.screen.maybe(text) {
+            let _ = writeln!(self.out, "{text}");
             return;
         }
-        let text = self.ctx.redactor.redact(&text);
+        let text = self.ctx.redactor.redact(text);
         let text = if self.ctx.redactor.quotes_secret(&text) {
             "null".to_owned()
         } else {
             text
         };
-        let _ = writeln!(self.out, "{prefix}{text}");
+        let _ = writeln!(self.out, "{text}");
     }
 
     fn begin(&mut self, api: &ListedUser, base: &crate::transport::BaseUrl) {
@@ -1036,14 +1178,26 @@ impl<'a> Sink<'a> {
     }
 
     fn row(&mut self, u: Option<&ListedUser>, c: Option<&ListedCredential>, j: &Judgement) {
-        let value = row_json(self.platform, u, c, j);
+        let row = Row::new(self.platform, u, c, j);
         match self.format {
             DiscoverFormat::Json => {
-                let sep = if self.rows == 0 { "" } else { "," };
-                self.json(sep, &value);
+                let mut text = std::mem::take(&mut self.buffer);
+                text.clear();
+                if self.rows > 0 {
+                    text.push(b',');
+                }
+                // Writing to a Vec cannot fail, and serde_json writes UTF-8.
+                let _ = serde_json::to_writer(&mut text, &row);
+                if self.screen.maybe_row(&row) {
+                    self.json_text(std::str::from_utf8(&text).unwrap_or("null"));
+                } else {
+                    text.push(b'\n');
+                    let _ = self.out.write_all(&text);
+                }
+                self.buffer = text;
             }
             _ => {
-                let line = csv_line(&value);
+                let line = row.csv_line();
                 self.line(&line);
             }
         }
@@ -1398,6 +1552,49 @@ mod tests {
         }
         assert!(screen.maybe("CORP\\svc"));
         assert!(screen.maybe("%30%31"));
+    }
+
+    #[test]
+    fn a_row_goes_to_the_redactor_when_any_value_may_quote_a_key() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let screen = Screen::new(&[key]);
+        let judged = |u: &ListedUser| judge_user(Platform::Vm, u, None, true);
+        let plain = ListedUser {
+            id: "7".into(),
+            username: "bob@example.com".into(),
+            role: Some("Standard [32]".into()),
+            ..ListedUser::default()
+        };
+        let j = judged(&plain);
+        assert!(!screen.maybe_row(&Row::new(Platform::Vm, Some(&plain), None, &j)));
+        let fragment = &key[3..11];
+        let quoting: [&dyn Fn(&mut ListedUser); 5] = [
+            &|u| u.id = format!("7{fragment}"),
+            &|u| u.username = format!("{fragment}@example.com"),
+            &|u| u.email = Some(format!("a{fragment}")),
+            &|u| u.name = Some(format!("say \"{fragment}")),
+            &|u| u.auth_type = Some(format!("local{fragment}")),
+        ];
+        for change in quoting {
+            let mut u = plain.clone();
+            change(&mut u);
+            let j = judged(&u);
+            assert!(
+                screen.maybe_row(&Row::new(Platform::Vm, Some(&u), None, &j)),
+                "{u:?}"
+            );
+        }
+        let c = ListedCredential {
+            id: "0000".into(),
+            name: "svc".into(),
+            account: Some(format!("CORP{fragment}")),
+            ..ListedCredential::default()
+        };
+        let j = judge_credential(&c);
+        assert!(screen.maybe_row(&Row::new(Platform::Vm, None, Some(&c), &j)));
+        // A key that holds a quote could span a value's edge: every row then goes whole.
+        let quoted = Screen::new(&["abc\"defghijklmnop"]);
+        assert!(quoted.maybe_row(&Row::new(Platform::Vm, Some(&plain), None, &judged(&plain))));
     }
 
     #[test]
