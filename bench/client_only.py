@@ -1,7 +1,7 @@
 """Client-only figures at tenant size: the emulator's own work taken out.
 
 Usage (bench/run.sh --client-only sets it up):
-    python3 bench/client_only.py BINARY BASELINE_PYTHON [USERS] [ROUNDS]
+    python3 bench/client_only.py BINARY BASELINE_PYTHON [USERS] [ROUNDS] [CREDENTIALS]
 
 The emulator serves `GET /users` from an answer it has built and gzipped once (until a user
 changes), so after one warm-up request every program below pays only for the transfer and its
@@ -12,7 +12,9 @@ own work. Measured, interleaved, ROUNDS times each (medians):
   - pyTenable `TenableIO(...).users.list()`, the whole process (interpreter start included),
     and the list call alone as the process reports it.
 Wall time from spawn to exit, CPU (user + system) from wait4 on GNU time, peak RSS from GNU
-time's %M. Prints a Markdown table and writes bench/client_only.json.
+time's %M. Then, against an emulator seeded with CREDENTIALS (default 50 000) TVM managed
+credentials, one `discover --output json` (a list page per 200, one details request each):
+wall time and peak RSS. Prints Markdown tables and writes bench/client_only.json.
 """
 
 import base64
@@ -124,8 +126,30 @@ def main():
     results["pytenable_list_call_ms"] = statistics.median(inner) * 1000
     rows.append(f"| pyTenable users.list() call alone (in process) | {results['pytenable_list_call_ms']:.0f} | "
                 f"{statistics.median(inner) / floor:.2f}x | | |")
+    credentials = int(sys.argv[5]) if len(sys.argv) > 5 else 50_000
+    results["credentials"] = credential_scale(binary, credentials)
     (HERE / "client_only.json").write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(rows))
+    c = results["credentials"]
+    print(f"\n| discover, {credentials} credentials | wall s | peak RSS MiB |\n| --- | ---: | ---: |\n"
+          f"| tenable-rotate discover --output json | {c['wall_s']:.1f} | {c['rss_mib']:.1f} |")
+
+
+def credential_scale(binary, count):
+    """One discover over COUNT seeded TVM credentials: (wall s, peak RSS MiB)."""
+    emulator = subprocess.Popen([binary, "emulator", "--access-key", ACCESS, "--secret-key", SECRET,
+                                 "--seed-credentials", str(count)], stdout=subprocess.PIPE, text=True)
+    try:
+        url = emulator.stdout.readline().split()[-1]
+        env = {**os.environ, "TENABLE_ACCESS_KEY": ACCESS, "TENABLE_SECRET_KEY": SECRET,
+               "TENABLE_ROTATE_TIMEOUT": "900"}
+        wall, rss, out = measured([binary, "discover", "--url", url, "--output", "json"], b"", env)
+        listed = json.loads(out)["counts"]["credentials"]
+        assert listed == count, listed
+    finally:
+        emulator.kill()
+        emulator.wait()
+    return {"count": count, "wall_s": wall, "rss_mib": rss / 1024}
 
 
 if __name__ == "__main__":

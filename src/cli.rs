@@ -325,6 +325,9 @@ pub struct EmulatorArgs {
     /// N synthetic TVM users, for scale work.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed_users: usize,
+    /// N synthetic TVM managed credentials (`cred0`…, the four kinds in turn), for scale work.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed_credentials: usize,
     /// A Security Center user, NAME:PASSWORD (repeatable).
     #[arg(long = "sc-user", value_name = "NAME:PASSWORD")]
     pub sc_users: Vec<String>,
@@ -833,6 +836,7 @@ fn serve_emulator(args: EmulatorArgs) -> Result<(), Error> {
             .map(|u| pair("--sc-user", u))
             .collect::<Result<_, _>>()?,
         credentials: seeds("--credential", &args.credentials)?,
+        seed_credentials: args.seed_credentials,
         sc_credentials: seeds("--sc-credential", &args.sc_credentials)?,
         tls: args.tls,
         api_role: args.api_role,

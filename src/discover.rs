@@ -378,7 +378,7 @@ pub fn run(
         base_url: settings.base_url.as_str().to_owned(),
         ..Summary::default()
     };
-    let mut accounts = Accounts::default();
+    let mut accounts = Accounts::new(import.is_some());
     let base = settings.base_url.clone();
     match settings.platform {
         Platform::Vm => {
@@ -587,13 +587,19 @@ impl Summary {
 /// Rotatable credential accounts, grouped the way `tenable_credential_match` = `username`
 /// matches them (`CORP\svc` and `svc@corp.example.com` are one account), for the import file:
 /// one PAM User per account, however many credentials hold it.
-#[derive(Default)]
 struct Accounts {
-    /// Key → (login as first seen, credential names (the first few), count).
-    groups: HashMap<String, (String, Vec<String>, u64)>,
-    /// Order of first appearance.
-    order: Vec<String>,
+    /// A hash of each account's key → how many credentials hold it: all the count of shared
+    /// accounts needs, at some 16 bytes an account, so 50 000 credentials stay within the
+    /// memory bound (issue 13).
+    counts: HashMap<u64, u32>,
+    /// Only with `--keeper-import`, which writes one record per account: key → (login as first
+    /// seen, credential names (the first few), count), and the order of first appearance.
+    detail: Option<(HashMap<String, AccountGroup>, Vec<String>)>,
 }
+
+/// One account of the import file: its login as first seen, the first few credential names
+/// that hold it, and how many do.
+type AccountGroup = (String, Vec<String>, u64);
 
 /// `DOM\user`, `user@dom.example` and `user` with the domain `DOM` all give `user@dom`.
 fn account_key(account: &str) -> String {
@@ -610,14 +616,30 @@ fn account_key(account: &str) -> String {
 }
 
 impl Accounts {
+    fn new(with_detail: bool) -> Accounts {
+        Accounts {
+            counts: HashMap::new(),
+            detail: with_detail.then(Default::default),
+        }
+    }
+
     fn note(&mut self, c: &ListedCredential, j: &Judgement) {
         if j.verdict != Verdict::Credential {
             return;
         }
         let Some(login) = &j.login else { return };
         let key = account_key(login);
-        let entry = self.groups.entry(key.clone()).or_insert_with(|| {
-            self.order.push(key);
+        let hash = {
+            use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+            BuildHasherDefault::<DefaultHasher>::default().hash_one(&key)
+        };
+        let count = self.counts.entry(hash).or_insert(0);
+        *count = count.saturating_add(1);
+        let Some((groups, order)) = &mut self.detail else {
+            return;
+        };
+        let entry = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
             (login.clone(), Vec::new(), 0)
         });
         entry.2 += 1;
@@ -627,12 +649,15 @@ impl Accounts {
     }
 
     fn shared(&self) -> u64 {
-        self.groups.values().filter(|g| g.2 > 1).count() as u64
+        self.counts.values().filter(|n| **n > 1).count() as u64
     }
 
     fn write_to(&self, import: &mut ImportFile) {
-        for key in &self.order {
-            if let Some((login, names, count)) = self.groups.get(key) {
+        let Some((groups, order)) = &self.detail else {
+            return;
+        };
+        for key in order {
+            if let Some((login, names, count)) = groups.get(key) {
                 import.credential_account(login, names, *count);
             }
         }

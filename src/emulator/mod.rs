@@ -44,6 +44,9 @@ pub struct EmulatorConfig {
     pub sc_api_user: String,
     /// TVM managed credentials.
     pub credentials: Vec<CredentialSeed>,
+    /// Synthetic TVM credentials after `credentials` (see [`CredentialSeed::seeded`]), for
+    /// scale work.
+    pub seed_credentials: usize,
     /// SC credentials.
     pub sc_credentials: Vec<CredentialSeed>,
     /// Serve HTTPS with a generated certificate.
@@ -68,6 +71,7 @@ impl Default for EmulatorConfig {
             sc_users: Vec::new(),
             sc_api_user: "secmanager".into(),
             credentials: Vec::new(),
+            seed_credentials: 0,
             sc_credentials: Vec::new(),
             tls: false,
             faults: Vec::new(),
@@ -203,6 +207,25 @@ impl FromStr for CredentialSeed {
             password: password.into(),
             domain: String::new(),
         })
+    }
+}
+
+impl CredentialSeed {
+    /// Synthetic credential number `i`: the four kinds in turn, `cred{i}` holding `svc{i}`.
+    pub fn seeded(i: usize) -> CredentialSeed {
+        let kind = match i % 4 {
+            0 => CredentialKind::Windows,
+            1 => CredentialKind::Ssh,
+            2 => CredentialKind::Database,
+            _ => CredentialKind::SnmpV1,
+        };
+        CredentialSeed {
+            name: format!("cred{i}"),
+            kind,
+            username: format!("svc{i}"),
+            password: format!("Seeded-Passw0rd!{i}"),
+            domain: String::new(),
+        }
     }
 }
 

@@ -56,6 +56,9 @@ pub struct State {
     pub sc_users: Vec<ScUser>,
     pub sc_api_user_id: u64,
     pub vm_credentials: Vec<Credential>,
+    /// Where each TVM credential's UUID is in `vm_credentials` (fixed after start), so a
+    /// tenant of 50 000 credentials answers a lookup without a scan.
+    pub vm_credential_index: HashMap<String, usize>,
     pub sc_credentials: Vec<Credential>,
     pub vm_sessions: HashMap<String, String>,
     pub sc_tokens: HashMap<String, u64>,
@@ -80,6 +83,12 @@ pub fn uuid_for(kind: u32, id: u64) -> String {
 }
 
 impl State {
+    /// The TVM credential with `uuid`.
+    pub fn vm_credential_mut(&mut self, uuid: &str) -> Option<&mut Credential> {
+        let i = *self.vm_credential_index.get(uuid)?;
+        self.vm_credentials.get_mut(i)
+    }
+
     pub fn new(config: &EmulatorConfig) -> State {
         let mut vm_users = vec![VmUser {
             id: 1,
@@ -119,6 +128,19 @@ impl State {
                 1
             }
         };
+        let vm_credentials: Vec<Credential> = config
+            .credentials
+            .iter()
+            .cloned()
+            .chain((0..config.seed_credentials).map(CredentialSeed::seeded))
+            .enumerate()
+            .map(|(i, s)| vm_credential(1000 + i as u64, &s))
+            .collect();
+        let vm_credential_index = vm_credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.uuid.clone(), i))
+            .collect();
         State {
             access_key: config.access_key.clone(),
             secret_key: config.secret_key.clone(),
@@ -130,12 +152,8 @@ impl State {
             vm_access: HashMap::new(),
             sc_users,
             sc_api_user_id,
-            vm_credentials: config
-                .credentials
-                .iter()
-                .enumerate()
-                .map(|(i, s)| vm_credential(1000 + i as u64, s))
-                .collect(),
+            vm_credentials,
+            vm_credential_index,
             sc_credentials: config
                 .sc_credentials
                 .iter()

@@ -158,8 +158,9 @@ pub fn handle(state: &mut State, req: &Request) -> Response {
         ("PUT", ["users", id, "chpasswd"]) => change_password(state, id, req),
         ("GET", ["credentials"]) => list_credentials(state, req),
         ("GET", ["credentials", uuid]) => {
-            match state.vm_credentials.iter().find(|c| c.uuid == *uuid) {
-                Some(c) => ok(&details(c, state.api_role)),
+            let role = state.api_role;
+            match state.vm_credential_mut(uuid) {
+                Some(c) => ok(&details(c, role)),
                 None => boom(404, "Not Found"),
             }
         }
@@ -544,7 +545,7 @@ fn edit_credential(state: &mut State, uuid: &str, req: &Request) -> Response {
         return boom(400, "Invalid JSON payload");
     };
     let echo = state.echo_submitted;
-    let Some(c) = state.vm_credentials.iter_mut().find(|c| c.uuid == uuid) else {
+    let Some(c) = state.vm_credential_mut(uuid) else {
         return boom(404, "Not Found");
     };
     let kind = type_of(c.kind).1;

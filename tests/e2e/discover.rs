@@ -339,3 +339,34 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+#[test]
+fn every_credential_of_a_seeded_tenant_is_listed_once_across_pages() {
+    // 450 credentials: three pages of 200, the last one short; the four kinds in turn.
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        seed_credentials: 450,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    let out = discover(&e, &["--output", "json"]);
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let mut names: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["kind"] == "credential")
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 450);
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 450, "a credential was listed twice");
+    assert_eq!(json["counts"]["credentials"], 450);
+    // SNMP (every fourth) holds a community string, not a password.
+    assert_eq!(json["counts"]["not_rotatable"], 112);
+    assert_eq!(json["counts"]["rotatable_as_credential"], 338);
+    assert_eq!(json["counts"]["accounts_in_several_credentials"], 0);
+    assert_eq!(e.request_count("GET /credentials"), 3);
+}
