@@ -14,6 +14,7 @@ mod e2e {
     pub mod faults;
     pub mod guide;
     pub mod hostile;
+    pub mod layers;
     pub mod load;
     pub mod machine;
     pub mod proxy;
