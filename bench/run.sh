@@ -19,13 +19,18 @@ if [ ! -x "$baseline/bin/python" ]; then
     python3 -m venv "$baseline"
     "$baseline/bin/pip" install --quiet --disable-pip-version-check -r conformance/requirements.txt
 fi
+make_tools() {
+    if [ ! -x "$tools/bin/python" ]; then
+        python3 -m venv "$tools"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check 'matplotlib==3.10.*'
+    fi
+}
 if [ "${1:-}" = "--client-only" ]; then
     # Client-only figures at tenant size (BENCHMARKS.md): curl floor, check, discover, pyTenable.
     shift
-    exec python3 bench/client_only.py "$bin" "$baseline/bin/python" "$@"
+    make_tools
+    python3 bench/client_only.py "$bin" "$baseline/bin/python" "$@"
+    exec "$tools/bin/python" bench/plot_client_only.py
 fi
-if [ ! -x "$tools/bin/python" ]; then
-    python3 -m venv "$tools"
-    "$tools/bin/pip" install --quiet --disable-pip-version-check 'matplotlib==3.10.*'
-fi
+make_tools
 "$tools/bin/python" bench/bench.py "$bin" "$baseline/bin/python" "$@"
