@@ -529,4 +529,230 @@ mod tests {
         assert!(r.quotes_secret(weird));
         assert!(!r.quotes_secret("nothing here at all, 1234567890"));
     }
+
+    /// A redactor that knows only `secrets`.
+    fn knowing(secrets: &[&str]) -> Redactor {
+        let mut r = Redactor::default();
+        for s in secrets {
+            r.add(&Secret::from(*s));
+        }
+        r
+    }
+
+    /// `json_unescape` run on another thread, so that a decoder that stops making progress
+    /// fails the test instead of hanging it.
+    fn unescape_in_time(text: &str) -> Option<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let bytes = text.as_bytes().to_vec();
+        std::thread::spawn(move || {
+            let _ = tx.send(json_unescape(&bytes));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(2))
+            .unwrap_or_else(|_| panic!("json_unescape({text:?}) did not finish"))
+    }
+
+    #[test]
+    fn a_redactor_is_empty_until_a_secret_long_enough_is_added() {
+        let mut r = Redactor::default();
+        assert!(r.is_empty());
+        r.add_text("xy");
+        r.add_text("   ");
+        assert!(r.is_empty(), "values under four bytes are not kept");
+        r.add_text("abcd");
+        assert!(!r.is_empty());
+        assert!(!knowing(&["correct-horse-battery"]).is_empty());
+    }
+
+    #[test]
+    fn a_short_secret_quoted_whole_is_found() {
+        let r = knowing(&["abcd"]);
+        assert!(r.quotes_secret("bad abcd"));
+        assert!(r.quotes_secret("abcd"));
+        assert!(!r.quotes_secret("abc"));
+        let r = knowing(&["abcdefg"]);
+        assert!(r.quotes_secret("the password abcdefg is weak"));
+    }
+
+    #[test]
+    fn two_different_short_secrets_are_both_redacted_and_found() {
+        let r = knowing(&["abcd", "wxyz"]);
+        assert_eq!(r.redact("wxyz and abcd"), "[REDACTED] and [REDACTED]");
+        assert!(r.quotes_secret("only wxyz"));
+        assert!(r.quotes_secret("only abcd"));
+        assert_eq!(format!("{r:?}"), "Redactor(2 secrets)");
+    }
+
+    #[test]
+    fn the_base64_of_a_short_secret_is_redacted() {
+        let r = knowing(&["abcd"]);
+        // "abcd" encodes to "YWJjZA==", whose first five characters carry only its bits.
+        assert_eq!(r.redact("echo YWJjZA=="), "echo [REDACTED]A==");
+    }
+
+    #[test]
+    fn a_secret_of_exactly_eight_bytes_is_kept_only_as_window_hashes() {
+        let r = knowing(&["c0rrect8"]);
+        assert!(
+            r.short_plain.is_empty(),
+            "no plain copy of a FRAGMENT-byte secret"
+        );
+        assert!(
+            r.short_forms.is_empty(),
+            "no plain copy of a FRAGMENT-byte form"
+        );
+        assert!(r.quotes_secret("bad c0rrect8!"));
+        assert_eq!(r.redact("bad c0rrect8!"), "bad [REDACTED]!");
+    }
+
+    #[test]
+    fn a_text_that_is_exactly_a_short_secret_is_redacted() {
+        let r = knowing(&["abcd"]);
+        assert_eq!(r.redact("abcd"), "[REDACTED]");
+    }
+
+    #[test]
+    fn a_short_secret_at_the_end_of_the_text_is_redacted() {
+        let r = knowing(&["abcd"]);
+        assert_eq!(
+            r.redact("the password is abcd"),
+            "the password is [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn a_text_shorter_than_a_short_secret_is_returned_unchanged() {
+        let r = knowing(&["abcdefg"]);
+        assert_eq!(r.redact("abc"), "abc");
+        assert!(!r.quotes_secret("abc"));
+    }
+
+    #[test]
+    fn the_quote_closing_a_json_string_survives_redaction() {
+        let r = knowing(&["correct-horse"]);
+        assert_eq!(
+            r.redact(r#"{"p":"correct-horse"}"#),
+            r#"{"p":"[REDACTED]"}"#
+        );
+    }
+
+    #[test]
+    fn non_ascii_characters_escaped_as_backslash_u_are_redacted() {
+        let r = knowing(&["é1é2é3é4"]);
+        assert_eq!(
+            r.redact(r"x \u00e91\u00e92\u00e93\u00e94 y"),
+            "x [REDACTED] y"
+        );
+        assert_eq!(
+            r.redact(r"x \u00E91\u00E92\u00E93\u00E94 y"),
+            "x [REDACTED] y"
+        );
+    }
+
+    #[test]
+    fn ascii_control_characters_escaped_as_backslash_u_are_redacted() {
+        let r = knowing(&["tab\there-and-more"]);
+        assert_eq!(r.redact(r"x tab\u0009here-and-more y"), "x [REDACTED] y");
+        let r = knowing(&["ab\u{1f}cdefgh"]);
+        assert_eq!(r.redact(r"x ab\u001Fcdefgh y"), "x [REDACTED] y");
+        assert_eq!(r.redact(r"x ab\u001fcdefgh y"), "x [REDACTED] y");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_characters_as_they_are() {
+        let r = knowing(&["abc def ghi"]);
+        assert_eq!(r.redact("q=abc%20def%20ghi&x=1"), "q=[REDACTED]&x=1");
+        assert_eq!(r.redact("q=abc+def+ghi&x=1"), "q=[REDACTED]&x=1");
+    }
+
+    #[test]
+    fn base64_of_a_secret_is_redacted_from_its_first_character() {
+        let secret = "correcthorse"; // 12 bytes: 16 base64 characters, no padding
+        let r = knowing(&[secret]);
+        let encoded = STANDARD.encode(secret);
+        assert_eq!(r.redact(&encoded), "[REDACTED]");
+        assert_eq!(r.redact(&format!("{encoded} end")), "[REDACTED] end");
+    }
+
+    #[test]
+    fn decoding_looks_two_levels_deep_and_no_further() {
+        let secret = "correct-horse-battery";
+        let r = knowing(&[secret]);
+        let b64 = |s: &str| STANDARD.encode(s);
+        assert!(r.quotes_secret(&b64(&b64(secret))));
+        assert!(!r.quotes_secret(&b64(&b64(&b64(secret)))));
+        let pct = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+        assert!(r.quotes_secret(&pct(&pct(secret))));
+        assert!(!r.quotes_secret(&pct(&pct(&pct(secret)))));
+    }
+
+    #[test]
+    fn undecodable_escapes_do_not_decode_forever() {
+        let r = knowing(&["correct-horse-battery"]);
+        for text in ["%", "100%", r"\u", r"a \uZZZZ", "%zz \\u12"] {
+            assert!(!r.quotes_secret(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn json_unescape_decodes_backslash_u_escapes() {
+        assert_eq!(json_unescape(br"\u0041").as_deref(), Some(&b"A"[..]));
+        assert_eq!(json_unescape(br"x\u0041yz").as_deref(), Some(&b"xAyz"[..]));
+        assert_eq!(
+            json_unescape(br"\u00e9xy").as_deref(),
+            Some("éxy".as_bytes())
+        );
+        assert_eq!(json_unescape(br"\u0041\u0042").as_deref(), Some(&b"AB"[..]));
+        // A `\u` without four hex digits stays as it is.
+        assert_eq!(json_unescape(br"\u00").as_deref(), Some(&br"\u00"[..]));
+    }
+
+    #[test]
+    fn json_unescape_handles_a_backslash_at_either_end() {
+        assert_eq!(json_unescape(br"\n").as_deref(), Some(&b"\n"[..]));
+        assert_eq!(json_unescape(br"\/ab").as_deref(), Some(&b"/ab"[..]));
+        assert_eq!(json_unescape(br"ab\").as_deref(), Some(&br"ab\"[..]));
+        assert_eq!(json_unescape(br"\").as_deref(), Some(&br"\"[..]));
+        assert_eq!(json_unescape(b"plain"), None);
+    }
+
+    #[test]
+    fn json_unescape_joins_surrogate_pairs() {
+        assert_eq!(
+            unescape_in_time(r"\ud83d\ude00").as_deref(),
+            Some("😀".as_bytes())
+        );
+        assert_eq!(
+            unescape_in_time(r"ab\uD83D\uDE00cd").as_deref(),
+            Some("ab😀cd".as_bytes())
+        );
+    }
+
+    #[test]
+    fn json_unescape_pairs_only_a_high_surrogate_with_a_following_escape() {
+        // A unit that is not a high surrogate never takes the next escape or digits with it.
+        assert_eq!(
+            json_unescape(br"\u0041ab1234").as_deref(),
+            Some(&b"Aab1234"[..])
+        );
+        // A lone high surrogate becomes U+FFFD; the text after it is kept.
+        assert_eq!(
+            json_unescape(br"\ud83dab1234").as_deref(),
+            Some("\u{fffd}ab1234".as_bytes())
+        );
+    }
+
+    #[test]
+    fn percent_decode_undoes_plus_and_percent_and_skips_text_with_neither() {
+        assert_eq!(percent_decode(b"a+b").as_deref(), Some(&b"a b"[..]));
+        assert_eq!(percent_decode(b"a%41").as_deref(), Some(&b"aA"[..]));
+        assert_eq!(percent_decode(b"50%").as_deref(), Some(&b"50%"[..]));
+        assert_eq!(percent_decode(b"plain"), None);
+    }
+
+    #[test]
+    fn base64_runs_shorter_than_twelve_characters_are_not_decoded() {
+        assert_eq!(base64_runs(b"0123456789 abcdefgh").count(), 0);
+        assert_eq!(base64_runs(b"0123456789ab").count(), 4);
+        assert_eq!(base64_runs(b"x 0123456789ab").count(), 4);
+    }
 }
