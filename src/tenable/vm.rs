@@ -76,9 +76,11 @@ impl VmClient {
     pub fn find_user(&self, username: &str) -> Result<VmUser, TenableError> {
         let operation = "the user list (GET /users)";
         let mut matches = Matches::default();
+        let screen = UsernameScreen::new(username);
         let (reply, parsed) = self.transport.send_list(
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
+            Some(&|text| screen.may_name(text)),
             &mut |user| matches.consider(user, username),
         )?;
         match parsed {
@@ -365,6 +367,7 @@ impl VmClient {
         let (reply, parsed) = self.transport.send_list(
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
+            None,
             &mut |user| each(listed_user(user)),
         )?;
         match parsed {
@@ -644,10 +647,40 @@ pub fn user_from_list(
 /// Streams `{"users": [...]}` keeping only users whose username matches.
 fn find_in_user_list(reader: impl Read, username: &str) -> Result<Matches, serde_json::Error> {
     let mut matches = Matches::default();
-    items::for_each_item(reader, "users", BodyLimits::LIST, &mut |user| {
-        matches.consider(user, username)
-    })?;
+    let screen = UsernameScreen::new(username);
+    items::for_each_wanted_item(
+        reader,
+        "users",
+        BodyLimits::LIST,
+        Some(&|text| screen.may_name(text)),
+        &mut |user| matches.consider(user, username),
+    )?;
     Ok(matches)
+}
+
+/// Whether a listed user's text could be the user named `username`, for the lookup to parse
+/// only those (issue 13). Sound: a user whose username equals `username`, ASCII case ignored
+/// as the match ignores it, has those bytes in its text, unless an escape spells some of them,
+/// and any text with a `\` is parsed.
+struct UsernameScreen(Option<aho_corasick::AhoCorasick>);
+
+impl UsernameScreen {
+    fn new(username: &str) -> UsernameScreen {
+        // Building fails only past the automaton's size limits; then every user is parsed.
+        UsernameScreen(
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([username])
+                .ok(),
+        )
+    }
+
+    fn may_name(&self, text: &[u8]) -> bool {
+        match &self.0 {
+            Some(finder) => memchr::memchr(b'\\', text).is_some() || finder.is_match(text),
+            None => true,
+        }
+    }
 }
 
 #[cfg(test)]

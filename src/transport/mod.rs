@@ -334,7 +334,8 @@ impl Transport {
     }
 
     /// Sends `call` for a list answer `{KEY: [item, …], …}`; on a 2xx answer, streams the
-    /// items to `each` one at a time, parsed as `T` ([`items::for_each_item`]), so a 200 000-user list
+    /// items to `each` one at a time, parsed as `T` (only those `wanted` says may matter, when
+    /// given: [`items::for_each_wanted_item`]), so a 200 000-user list
     /// is never held whole, and returns how many there were. The reply's body is then empty.
     /// Other answers are read whole, for the error, and `each` is not called.
     ///
@@ -345,6 +346,7 @@ impl Transport {
         &self,
         call: &Call<'_>,
         key: &str,
+        wanted: Option<items::Wanted<'_>>,
         each: &mut dyn FnMut(T),
     ) -> Result<(Reply, Option<Result<u64, serde_json::Error>>), TransportError> {
         let each = std::cell::RefCell::new(each);
@@ -352,7 +354,8 @@ impl Transport {
             Ok(match body {
                 Some(reader) => {
                     let mut each = each.borrow_mut();
-                    let parsed = items::for_each_item(reader, key, call.limits, &mut **each);
+                    let parsed =
+                        items::for_each_wanted_item(reader, key, call.limits, wanted, &mut **each);
                     if let Err(e) = &parsed {
                         if e.io_error_kind().is_some() {
                             // Over a bound, or the connection broke mid-body: either way the
