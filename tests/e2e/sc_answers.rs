@@ -132,3 +132,36 @@ fn a_credential_answer_without_type_fields_is_unusable_not_passwordless() {
     );
     assert_eq!(f.changes(), 0);
 }
+
+#[test]
+fn sc_gets_the_current_password_only_when_the_keys_change_their_own_user() {
+    let patch_body = |f: &Fake| {
+        f.requests()
+            .into_iter()
+            .find(|q| q.is("PATCH", "/rest/user/"))
+            .and_then(|q| q.json())
+            .expect("one PATCH with a JSON body")
+    };
+    // Another user (the keys belong to the fake's SC_API_USER): an administrator's change,
+    // which SC takes without the user's current password, so none is sent.
+    let f = Fake::start().with_sc_user("7", USER, OLD);
+    run(&[], sc_user_line(&f).as_bytes(), &[]).expect_code(0);
+    let body = patch_body(&f);
+    assert!(body.get("currentPassword").is_none(), "{body}");
+    assert_eq!(f.sc_password(USER).as_deref(), Some(NEW));
+    // The keys' own user: SC asks for its current password.
+    let own = "Api-Owner-Passw0rd!";
+    let f = Fake::start();
+    let line = payload(
+        SC_API_USER,
+        NEW,
+        own,
+        json!([
+            key_record(json!({"tenable_sc_host": f.url()})),
+            user_record(SC_API_USER, own)
+        ]),
+    );
+    run(&[], line.as_bytes(), &[]).expect_code(0);
+    assert_eq!(patch_body(&f)["currentPassword"], own);
+    assert_eq!(f.sc_password(SC_API_USER).as_deref(), Some(NEW));
+}
