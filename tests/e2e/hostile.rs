@@ -1082,3 +1082,29 @@ fn a_long_server_message_is_capped() {
     expect_not_changed(&r, 5);
     assert!(r.stderr.len() < 4096, "stderr is {} bytes", r.stderr.len());
 }
+
+#[test]
+fn a_lost_change_with_no_old_password_costs_one_failed_login_not_two() {
+    // Tenable locks a user out after five failed logins, so the proof after an unclear answer
+    // tries the old password only when there is one that differs from the new.
+    let f = Fake::start().with_vm_user(7, USER, OLD).script(|req, _| {
+        if req.is("PUT", "/users/") {
+            Action::Close
+        } else {
+            Action::Default
+        }
+    });
+    let line = payload(
+        USER,
+        NEW,
+        "",
+        json!([
+            key_record(json!({"tenable_url": f.url()})),
+            user_record(USER, OLD)
+        ]),
+    );
+    let r = run(&[], line.as_bytes(), &[]);
+    expect_unknown(&r);
+    assert_eq!(f.count("POST", "/session"), 1, "{:?}", f.routes());
+    assert_eq!(f.vm_password(USER).as_deref(), Some(OLD));
+}
