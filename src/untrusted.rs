@@ -215,4 +215,34 @@ mod tests {
         let shown = line(&"é".repeat(10_000), &r, "x");
         assert!(shown.len() <= LINE_MAX_BYTES + 10);
     }
+
+    #[test]
+    fn a_list_that_fits_says_nothing_was_left_out() {
+        let items = || ["a", "b", "c"].map(String::from);
+        assert_eq!(list(items(), 3), "a, b, c");
+        assert_eq!(list(items(), 2), "a, b and 1 more");
+        assert_eq!(list(Vec::new(), 3), "");
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_cap_is_printed_whole() {
+        let r = Redactor::default();
+        let exact = "x".repeat(LINE_MAX_BYTES);
+        assert_eq!(line(&exact, &r, "x"), exact);
+        let over = "x".repeat(LINE_MAX_BYTES + 1);
+        assert_eq!(
+            line(&over, &r, "x"),
+            format!("{}…(cut)", "x".repeat(LINE_MAX_BYTES))
+        );
+    }
+
+    #[test]
+    fn a_line_is_cut_before_a_character_that_straddles_the_cap() {
+        let r = Redactor::default();
+        // One ASCII byte, then two-byte characters: the cap falls inside one of them.
+        let text = format!("a{}", "é".repeat(2000));
+        let shown = line(&text, &r, "x");
+        assert_eq!(shown, format!("a{}…(cut)", "é".repeat(1499)));
+        assert_eq!(shown.len(), LINE_MAX_BYTES - 1 + "…(cut)".len());
+    }
 }

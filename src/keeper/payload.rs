@@ -776,4 +776,164 @@ mod tests {
         let read = read_bounded(Interrupting(true, b"abc"), 10).unwrap();
         assert_eq!(read.as_slice(), b"abc");
     }
+
+    #[test]
+    fn accepts_exactly_one_mebibyte_and_refuses_one_byte_more() {
+        let limit = 1024 * 1024;
+        let exact = vec![b'A'; limit];
+        assert_eq!(read_line(&exact[..]).unwrap().len(), limit);
+        let over = vec![b'A'; limit + 1];
+        let err = read_line(&over[..]).unwrap_err();
+        assert!(
+            matches!(err, KeeperError::TooLarge { limit: 1_048_576 }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("larger than 1048576 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_line_that_arrives_in_pieces_stays_in_the_first_small_buffer() {
+        /// A pipe that hands over one byte per read.
+        struct Trickle(&'static [u8]);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let Some((&first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let read = read_bounded(Trickle(b"eyJh"), MAX_PAYLOAD_BYTES).unwrap();
+        assert_eq!(read.as_slice(), b"eyJh");
+        // Grown only by copying when full, so four bytes never leave the first 8 KiB buffer.
+        assert!(read.capacity() <= 8 * 1024, "{}", read.capacity());
+    }
+
+    #[test]
+    fn a_failed_read_is_reported_not_retried() {
+        /// Fails once the way a broken pipe does, then would give a line.
+        struct FailsOnce(bool, &'static [u8]);
+        impl Read for FailsOnce {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, false) {
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
+                }
+                self.1.read(buf)
+            }
+        }
+        let err = read_line(FailsOnce(true, b"eyJhIjoxfQ==\n")).unwrap_err();
+        assert!(
+            matches!(err, KeeperError::Read(std::io::ErrorKind::BrokenPipe)),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("could not read standard input"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reads_utf16_big_endian_without_a_byte_order_mark() {
+        let piped = as_piped_by_powershell(&b64(&payload_with("[]")), b"", utf16be);
+        assert_eq!(piped[0], 0, "the line starts with a zero byte");
+        let p = parse_payload(&read_line(&piped[..]).unwrap()).unwrap();
+        assert_eq!(p.user, "alice@example.com");
+    }
+
+    #[test]
+    fn empty_input_is_empty_not_a_crash() {
+        assert!(matches!(parse_payload(b""), Err(KeeperError::Empty)));
+        assert!(matches!(parse_payload(b"\n"), Err(KeeperError::Empty)));
+    }
+
+    #[test]
+    fn a_wide_character_is_not_taken_for_the_ascii_letter_in_its_low_byte() {
+        // The first letter moved up by 0x100: same low byte, but not ASCII, so not base64.
+        let line = b64(&payload_with("[]"));
+        let mut chars = line.chars();
+        let first = chars.next().unwrap();
+        let disguised: String = std::iter::once(char::from_u32(first as u32 + 0x100).unwrap())
+            .chain(chars)
+            .collect();
+        let forms: [Form; 4] = [
+            ("UTF-16 LE", b"\xFF\xFE", utf16le),
+            ("UTF-16 BE", b"\xFE\xFF", utf16be),
+            ("UTF-32 LE", b"\xFF\xFE\0\0", utf32le),
+            ("UTF-32 BE", b"\0\0\xFE\xFF", utf32be),
+        ];
+        for (name, bom, encode) in forms {
+            let honest = as_piped_by_powershell(&line, bom, encode);
+            assert!(
+                parse_payload(&read_line(&honest[..]).unwrap()).is_ok(),
+                "{name}"
+            );
+            let piped = as_piped_by_powershell(&disguised, bom, encode);
+            assert!(
+                matches!(
+                    parse_payload(&read_line(&piped[..]).unwrap()),
+                    Err(KeeperError::NotBase64)
+                ),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn narrowing_refuses_zero_and_non_ascii_code_units() {
+        // Each is refused where it is found, as the one error "not ASCII text".
+        for wide in [
+            &b"\xFF\xFEe\0\0\0"[..],
+            b"\xFF\xFEe\0\xE9\0",
+            b"\xFE\xFF\0e\0\0",
+            b"\xFE\xFF\0e\0\x80",
+        ] {
+            assert!(as_ascii_text(wide).is_err(), "{wide:?}");
+        }
+        let ascii = as_ascii_text(b"\xFF\xFEe\0y\0").ok().unwrap();
+        assert_eq!(ascii.as_slice(), b"ey");
+    }
+
+    #[test]
+    fn an_empty_list_is_no_value() {
+        let json = payload_with(r#"[{"title":"T","login":[]}]"#)
+            .replace(r#""oldPassword":"Old-Pass-123!""#, r#""oldPassword":[]"#);
+        let p = parse(&json).unwrap();
+        assert!(p.old_password.is_empty());
+        assert!(matches!(
+            p.records[0].field("login"),
+            Some(FieldValue::Null)
+        ));
+    }
+
+    #[test]
+    fn debug_shows_a_fields_kind_never_its_value() {
+        let secret = FieldValue::Text(Secret::from("Hunter2-secret"));
+        assert_eq!(format!("{secret:?}"), "string");
+        assert_eq!(format!("{:?}", FieldValue::Object), "object");
+    }
+
+    #[test]
+    fn each_reader_says_what_it_expected_when_given_a_shape_json_never_has() {
+        use serde::de::value::{BytesDeserializer, Error};
+        let bytes = || BytesDeserializer::<Error>::new(b"\x01");
+        let field = bytes().deserialize_any(FieldValueVisitor).unwrap_err();
+        assert!(
+            field.to_string().ends_with("expected any JSON value"),
+            "{field}"
+        );
+        let top = bytes().deserialize_any(TopVisitor).err().unwrap();
+        assert!(top.to_string().ends_with("expected a JSON object"), "{top}");
+        let records = bytes().deserialize_any(RecordsVisitor).err().unwrap();
+        assert!(
+            records
+                .to_string()
+                .ends_with("expected a JSON array of objects"),
+            "{records}"
+        );
+    }
 }

@@ -178,4 +178,35 @@ mod tests {
         assert!(r.field("A").is_some());
         assert!(r.field("X").is_none());
     }
+
+    #[test]
+    fn secret_values_are_the_text_fields_named_like_secrets() {
+        let fields = [
+            ("title", "Keys"),
+            ("uid", "R1"),
+            ("tenable_access_key", "ak-1"),
+            ("tenable_secret_key", "sk-1"),
+            ("Password", "pw-1"),
+            ("api_TOKEN", "tok-1"),
+            ("passphrase", "pp-1"),
+            ("login", "alice"),
+            ("tenable_url", "https://cloud.tenable.com"),
+        ];
+        let mut all: Vec<(String, FieldValue)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), FieldValue::Text(Secret::from(*v))))
+            .collect();
+        all.push(("secret_host".to_owned(), FieldValue::Object));
+        let r = Record::from_fields(all);
+        let secrets: Vec<&str> = r.secret_values().map(|s| s.expose()).collect();
+        assert_eq!(secrets, ["ak-1", "sk-1", "pw-1", "tok-1", "pp-1"]);
+    }
+
+    #[test]
+    fn field_names_are_every_field_but_uid_and_title_in_order() {
+        let r = record("T", &["login", "tenable_access_key", "Login"]);
+        let names: Vec<&str> = r.field_names().collect();
+        assert_eq!(names, ["login", "tenable_access_key", "Login"]);
+        assert_eq!(record("T", &[]).field_names().count(), 0);
+    }
 }

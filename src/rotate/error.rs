@@ -202,3 +202,137 @@ impl RotateError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::tenable::Platform;
+
+    fn rejected() -> TenableError {
+        TenableError::Rejected {
+            platform: Platform::Vm,
+            target: "user 'bob'".to_owned(),
+            status: 400,
+            message: None,
+            request_id: None,
+        }
+    }
+
+    fn partial(outcome: Restore, state: PasswordState) -> RotateError {
+        RotateError::Partial {
+            done: "'alice'".to_owned(),
+            source: rejected(),
+            state,
+            restore: Box::new(Partial {
+                outcome,
+                items: Vec::new(),
+            }),
+        }
+    }
+
+    fn exit_code(e: RotateError) -> u8 {
+        Error::from(e).exit_status().code()
+    }
+
+    #[test]
+    fn password_states_have_stable_json_names() {
+        for (state, id) in [
+            (PasswordState::Changed, "changed"),
+            (PasswordState::InSync, "in-sync"),
+            (PasswordState::NotChanged, "not-changed"),
+            (PasswordState::Unknown, "unknown"),
+            (PasswordState::Partial, "partial"),
+        ] {
+            assert_eq!(state.id(), id);
+        }
+    }
+
+    #[test]
+    fn each_state_says_where_the_password_stands_and_whether_to_rerun() {
+        for (state, words) in [
+            (PasswordState::Changed, "the Tenable password was changed"),
+            (PasswordState::InSync, "already was the new one"),
+            (
+                PasswordState::NotChanged,
+                "was not changed; re-running is safe",
+            ),
+            (
+                PasswordState::Unknown,
+                "state is UNKNOWN: the change was sent and nothing proved whether it landed; before Keeper rolls back, check it in Tenable",
+            ),
+            (PasswordState::Partial, "re-running is safe"),
+        ] {
+            let text = state.to_string();
+            assert!(text.contains(words), "{text}");
+        }
+        let failed = RotateError::Tenable {
+            source: rejected(),
+            state: PasswordState::Unknown,
+        };
+        assert!(
+            failed
+                .to_string()
+                .ends_with(&PasswordState::Unknown.to_string())
+        );
+    }
+
+    #[test]
+    fn a_partial_failure_says_what_became_of_the_credentials_already_changed() {
+        for (outcome, words) in [
+            (
+                Restore::Kept {
+                    why: "tenable_on_partial_failure = keep",
+                },
+                "before it, 'alice' had been changed: they keep the new password (tenable_on_partial_failure = keep); re-running is safe",
+            ),
+            (
+                Restore::AllRestored,
+                "before it, 'alice' had been changed: each was set back to the old password, so no credential is left changed",
+            ),
+            (
+                Restore::Failed {
+                    failed: "'carol'".to_owned(),
+                    unknown: false,
+                },
+                "setting back failed for 'carol', which hold the new password; re-running is safe",
+            ),
+            (
+                Restore::Failed {
+                    failed: "'carol'".to_owned(),
+                    unknown: true,
+                },
+                "setting back failed for 'carol', which may hold either password (unknown)",
+            ),
+        ] {
+            let text = partial(outcome, PasswordState::NotChanged).to_string();
+            assert!(text.contains(words), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_partial_failure_is_unknown_whenever_any_credential_may_hold_either_password() {
+        let kept = || Restore::Kept { why: "keep" };
+        let failed = |unknown| Restore::Failed {
+            failed: "'carol'".to_owned(),
+            unknown,
+        };
+        use PasswordState::{NotChanged, Partial, Unknown};
+        for (outcome, failed_state, state, code) in [
+            // All set back: the run stands as the failed credential does.
+            (Restore::AllRestored, NotChanged, NotChanged, 5),
+            (Restore::AllRestored, Unknown, Unknown, 7),
+            // Some keep the new password: partial, unless one may hold either.
+            (kept(), NotChanged, Partial, 5),
+            (kept(), Unknown, Unknown, 7),
+            (failed(false), NotChanged, Partial, 5),
+            (failed(true), NotChanged, Unknown, 7),
+            (failed(false), Unknown, Unknown, 7),
+        ] {
+            let what = format!("{outcome:?} with {failed_state:?}");
+            let e = partial(outcome, failed_state);
+            assert_eq!(e.state(), state, "{what}");
+            assert_eq!(exit_code(e), code, "{what}");
+        }
+    }
+}

@@ -137,3 +137,132 @@ impl TransportError {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::rotate::RotateError;
+
+    /// Each failure, with whether it may have reached Tenable, the exit code of a run it
+    /// ends before any change was sent, and the words in its message that say what to do.
+    fn table() -> Vec<(TransportError, Delivery, u8, &'static str)> {
+        use Delivery::{NotSent, Unknown};
+        let host = || "cloud.tenable.com".to_owned();
+        vec![
+            (
+                TransportError::BadUrl {
+                    url: "ftp://x".to_owned(),
+                    reason: "not https",
+                },
+                NotSent,
+                2,
+                "correct tenable_url or tenable_sc_host",
+            ),
+            (
+                TransportError::CaFile {
+                    path: "/etc/ca.pem".to_owned(),
+                    reason: "no such file".to_owned(),
+                },
+                NotSent,
+                2,
+                "give a PEM file of CA certificates",
+            ),
+            (
+                TransportError::CaPem {
+                    reason: "no certificate".to_owned(),
+                },
+                NotSent,
+                2,
+                "give the PEM text of one or more CA certificates",
+            ),
+            (
+                TransportError::BadProxy {
+                    variable: "HTTPS_PROXY",
+                    reason: "socks5 is not supported".to_owned(),
+                },
+                NotSent,
+                2,
+                "fix or unset HTTPS_PROXY",
+            ),
+            (
+                TransportError::Connect {
+                    host: host(),
+                    reason: "refused".to_owned(),
+                },
+                NotSent,
+                6,
+                "check the URL, DNS, firewall and HTTPS_PROXY",
+            ),
+            (
+                TransportError::Tls {
+                    host: host(),
+                    reason: "unknown issuer".to_owned(),
+                },
+                NotSent,
+                6,
+                "set TENABLE_CA_FILE",
+            ),
+            (
+                TransportError::NoAnswer {
+                    host: host(),
+                    reason: "timed out".to_owned(),
+                    delivery: Unknown,
+                },
+                Unknown,
+                6,
+                "check the gateway's route to Tenable",
+            ),
+            (
+                TransportError::NoAnswer {
+                    host: host(),
+                    reason: "connection reset before sending".to_owned(),
+                    delivery: NotSent,
+                },
+                NotSent,
+                6,
+                "check the gateway's route to Tenable",
+            ),
+            (
+                TransportError::OverLimit {
+                    host: host(),
+                    what: "the answer is over 64 MiB".to_owned(),
+                },
+                Unknown,
+                6,
+                "Tenable's status page",
+            ),
+            (
+                TransportError::Deadline { seconds: 120 },
+                Unknown,
+                6,
+                "raise TENABLE_ROTATE_TIMEOUT",
+            ),
+        ]
+    }
+
+    #[test]
+    fn only_a_failure_after_sending_may_have_reached_tenable() {
+        for (e, delivery, _, _) in table() {
+            assert_eq!(e.delivery(), delivery, "{e}");
+        }
+    }
+
+    #[test]
+    fn settings_problems_exit_2_and_network_problems_exit_6() {
+        for (e, _, code, _) in table() {
+            let text = e.to_string();
+            assert_eq!(e.is_configuration(), code == 2, "{text}");
+            let status = Error::from(RotateError::before_change(e.into())).exit_status();
+            assert_eq!(status.code(), code, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_message_says_what_to_fix() {
+        for (e, _, _, words) in table() {
+            let text = e.to_string();
+            assert!(text.contains(words), "{text}");
+        }
+    }
+}

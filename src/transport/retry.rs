@@ -224,4 +224,54 @@ mod tests {
         );
         assert_eq!(p.delay(1, Some("0"), now, 0.5), Duration::ZERO);
     }
+
+    #[test]
+    fn jitter_spreads_the_wait_over_the_upper_half_of_the_step() {
+        let p = RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+        };
+        let now = SystemTime::UNIX_EPOCH;
+        // Halfway through the jitter range is three quarters of the step, at every retry.
+        assert_eq!(p.delay(1, None, now, 0.5), Duration::from_millis(75));
+        assert_eq!(p.delay(2, None, now, 0.5), Duration::from_millis(150));
+        assert_eq!(p.delay(4, None, now, 0.5), Duration::from_millis(600));
+        // A random number out of range is clamped, never a wait beyond the step.
+        assert_eq!(p.delay(2, None, now, 7.0), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn http_dates_count_exact_seconds_since_the_epoch() {
+        for (date, secs) in [
+            ("Thu, 01 Jan 1970 00:00:00 GMT", 0),
+            ("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777),
+            // The last second of a day, and a leap second, which IMF-fixdate allows.
+            ("Sun, 06 Nov 1994 23:59:59 GMT", 784_166_399),
+            ("Sun, 06 Nov 1994 23:59:60 GMT", 784_166_400),
+            // January and February count from the year before in the day algorithm.
+            ("Tue, 29 Feb 2000 00:00:00 GMT", 951_782_400),
+            ("Wed, 31 Jan 2024 12:00:00 GMT", 1_706_702_400),
+            ("Mon, 01 Mar 2100 00:00:00 GMT", 4_107_542_400),
+        ] {
+            assert_eq!(httpdate_seconds(date), Some(Some(secs)), "{date}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_date_parts_are_not_a_date() {
+        for bad in [
+            "Sun, 00 Nov 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:60:00 GMT",
+            "Sun, 06 Nov 1994 08:49:61 GMT",
+            "Wed, 31 Dec 1969 23:59:59 GMT",
+        ] {
+            assert_eq!(httpdate_seconds(bad), None, "{bad}");
+            // Not a date is not a wait either: the caller falls back to its own backoff.
+            let now = SystemTime::UNIX_EPOCH;
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
 }
