@@ -538,3 +538,87 @@ fn exit_6_an_id_of_the_wrong_shape_names_the_shape_tenable_uses() {
     both_ways(&|| no_env(line.clone()), 6, "(a number)", "not-changed");
     assert_eq!(f.changes(), 0);
 }
+
+/// Two credentials for one account: the first change lands, the second is refused (403), and
+/// the set-back of the first meets `set_back` (a rule for the emulator). Returns the run's JSON
+/// and the first credential's password after.
+fn partial_with_set_back(set_back: &str) -> (Value, Option<String>, i32) {
+    let seed = |name: &str| CredentialSeed {
+        name: name.into(),
+        kind: CredentialKind::Ssh,
+        username: "svc-scan".into(),
+        password: OLD.into(),
+        domain: String::new(),
+    };
+    let e = Emulator::start(EmulatorConfig {
+        access_key: ACCESS.into(),
+        secret_key: SECRET.into(),
+        credentials: vec![seed("First"), seed("Second")],
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
+    e.inject("delay:0@PUT /credentials*1".parse().unwrap());
+    e.inject("403@PUT /credentials*1".parse().unwrap());
+    e.inject(format!("{set_back}@PUT /credentials*1").parse().unwrap());
+    let line = payload(
+        "svc-scan",
+        NEW,
+        OLD,
+        json!([key_record(json!({
+            "tenable_url": e.url(),
+            "tenable_target": "credential",
+            "tenable_credential_match": "username"
+        }))]),
+    );
+    let r = run(&["--output", "json"], line.as_bytes(), &[]);
+    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["exit_code"], r.code, "{r:#?}");
+    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3, "{r:#?}");
+    assert_eq!(
+        e.vm_credential_secret("Second", "password").as_deref(),
+        Some(OLD)
+    );
+    (v, e.vm_credential_secret("First", "password"), r.code)
+}
+
+fn item_results(v: &Value) -> Vec<(String, String)> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().into(),
+                i["result"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_refused_set_back_is_known_and_an_unclear_one_is_unknown() {
+    // Refused (400): the first credential proved still on the new password.
+    let (v, first, code) = partial_with_set_back("400");
+    assert_eq!(first.as_deref(), Some(NEW));
+    assert_eq!(
+        item_results(&v),
+        [
+            ("First".into(), "set-back-refused".into()),
+            ("Second".into(), "failed-not-changed".into())
+        ]
+    );
+    // Known: one credential on the new password, one on the old; the 403 decides the code.
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["password_state"], "partial", "{v}");
+    // Unclear (503 on a change is never resent): the first may hold either password.
+    let (v, _, code) = partial_with_set_back("503");
+    assert_eq!(
+        item_results(&v),
+        [
+            ("First".into(), "set-back-unknown".into()),
+            ("Second".into(), "failed-not-changed".into())
+        ]
+    );
+    assert_eq!(code, 7, "{v}");
+    assert_eq!(v["password_state"], "unknown", "{v}");
+}
