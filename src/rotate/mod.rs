@@ -550,9 +550,6 @@ fn rotate_credentials(
                 hint: "rename them in Tenable so that the name is unique",
             }));
         }
-        (CredentialMatch::Name(_), [one]) if one.password_key.is_none() => {
-            return Err(RotateError::before_change(one.no_password_field(platform)));
-        }
         _ => {}
     }
     if found.iter().all(|c| c.password_key.is_none()) {
