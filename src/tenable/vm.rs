@@ -660,8 +660,8 @@ fn find_in_user_list(reader: impl Read, username: &str) -> Result<Matches, serde
 
 /// Whether a listed user's text could be the user named `username`, for the lookup to parse
 /// only those (issue 13). Sound: a user whose username equals `username`, ASCII case ignored
-/// as the match ignores it, has those bytes in its text, unless an escape spells some of them,
-/// and any text with a `\` is parsed.
+/// as the match ignores it, has those bytes in its text unless an escape spells some of them,
+/// and a text with an escape is parsed without asking ([`items::for_each_wanted_item`]).
 struct UsernameScreen(Option<aho_corasick::AhoCorasick>);
 
 impl UsernameScreen {
@@ -677,7 +677,7 @@ impl UsernameScreen {
 
     fn may_name(&self, text: &[u8]) -> bool {
         match &self.0 {
-            Some(finder) => memchr::memchr(b'\\', text).is_some() || finder.is_match(text),
+            Some(finder) => finder.is_match(text),
             None => true,
         }
     }
