@@ -446,52 +446,14 @@ fn exit_7_verify_login_with_a_password_that_does_not_log_in() {
 
 #[test]
 fn exit_7_a_partial_credential_run_with_an_unclear_answer() {
-    let seed = |name: &str, kind| CredentialSeed {
-        name: name.into(),
-        kind,
-        username: "svc-scan".into(),
-        password: OLD.into(),
-        domain: String::new(),
-    };
-    let e = Emulator::start(EmulatorConfig {
-        access_key: ACCESS.into(),
-        secret_key: SECRET.into(),
-        credentials: vec![
-            seed("First", CredentialKind::Ssh),
-            seed("Second", CredentialKind::Ssh),
-        ],
-        ..EmulatorConfig::default()
-    })
-    .unwrap();
     // The first change lands; the second gets a 503 (unclear: it cannot be read back).
-    e.inject("delay:0@PUT /credentials*1".parse().unwrap());
-    e.inject("503@PUT /credentials*1".parse().unwrap());
-    let line = payload(
-        "svc-scan",
-        NEW,
-        OLD,
-        json!([key_record(json!({
-            "tenable_url": e.url(),
-            "tenable_target": "credential",
-            "tenable_credential_match": "username"
-        }))]),
-    );
-    let r = run(&["--output", "json"], line.as_bytes(), &[]);
-    r.expect_code(7);
-    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap();
-    assert_eq!(v["exit_code"], 7);
-    assert_eq!(v["password_state"], "unknown", "{r:#?}");
-    assert!(v["error"].as_str().unwrap().contains("UNKNOWN"), "{r:#?}");
-    let results: Vec<(&str, &str)> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| (i["name"].as_str().unwrap(), i["result"].as_str().unwrap()))
-        .collect();
+    let (v, code, e) = two_credentials_for_one_account(&["delay:0", "503"]);
+    assert_eq!(code, 7);
+    assert_eq!(v["password_state"], "unknown", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("UNKNOWN"), "{v}");
     assert_eq!(
-        results,
-        [("First", "set-back"), ("Second", "failed-unknown")],
-        "{r:#?}"
+        item_results(&v),
+        [("First", "set-back"), ("Second", "failed-unknown")]
     );
     // First: set, set back; Second: sent once, never again.
     assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3);
@@ -539,10 +501,11 @@ fn exit_6_an_id_of_the_wrong_shape_names_the_shape_tenable_uses() {
     assert_eq!(f.changes(), 0);
 }
 
-/// Two credentials for one account: the first change lands, the second is refused (403), and
-/// the set-back of the first meets `set_back` (a rule for the emulator). Returns the run's JSON
-/// and the first credential's password after.
-fn partial_with_set_back(set_back: &str) -> (Value, Option<String>, i32) {
+/// Two SSH credentials, First and Second, for one account, rotated by username with
+/// `--output json`; `rules` answer the credential changes in turn (emulator fault rules, one
+/// request each). Returns the JSON (whose `exit_code` is checked against the process's), the
+/// exit code and the emulator.
+fn two_credentials_for_one_account(rules: &[&str]) -> (Value, i32, Emulator) {
     let seed = |name: &str| CredentialSeed {
         name: name.into(),
         kind: CredentialKind::Ssh,
@@ -557,9 +520,9 @@ fn partial_with_set_back(set_back: &str) -> (Value, Option<String>, i32) {
         ..EmulatorConfig::default()
     })
     .unwrap();
-    e.inject("delay:0@PUT /credentials*1".parse().unwrap());
-    e.inject("403@PUT /credentials*1".parse().unwrap());
-    e.inject(format!("{set_back}@PUT /credentials*1").parse().unwrap());
+    for rule in rules {
+        e.inject(format!("{rule}@PUT /credentials*1").parse().unwrap());
+    }
     let line = payload(
         "svc-scan",
         NEW,
@@ -573,52 +536,53 @@ fn partial_with_set_back(set_back: &str) -> (Value, Option<String>, i32) {
     let r = run(&["--output", "json"], line.as_bytes(), &[]);
     let v: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(v["exit_code"], r.code, "{r:#?}");
-    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3, "{r:#?}");
-    assert_eq!(
-        e.vm_credential_secret("Second", "password").as_deref(),
-        Some(OLD)
-    );
-    (v, e.vm_credential_secret("First", "password"), r.code)
+    (v, r.code, e)
 }
 
-fn item_results(v: &Value) -> Vec<(String, String)> {
+/// Each item's (name, result) in the JSON.
+fn item_results(v: &Value) -> Vec<(&str, &str)> {
     v["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().into(),
-                i["result"].as_str().unwrap().into(),
-            )
-        })
+        .map(|i| (i["name"].as_str().unwrap(), i["result"].as_str().unwrap()))
         .collect()
 }
 
 #[test]
 fn a_refused_set_back_is_known_and_an_unclear_one_is_unknown() {
-    // Refused (400): the first credential proved still on the new password.
-    let (v, first, code) = partial_with_set_back("400");
-    assert_eq!(first.as_deref(), Some(NEW));
+    // First lands, Second is refused (403), and the set-back of First is refused (400): First
+    // is proved still on the new password.
+    let (v, code, e) = two_credentials_for_one_account(&["delay:0", "403", "400"]);
     assert_eq!(
         item_results(&v),
         [
-            ("First".into(), "set-back-refused".into()),
-            ("Second".into(), "failed-not-changed".into())
+            ("First", "set-back-refused"),
+            ("Second", "failed-not-changed")
         ]
     );
     // Known: one credential on the new password, one on the old; the 403 decides the code.
     assert_eq!(code, 3, "{v}");
     assert_eq!(v["password_state"], "partial", "{v}");
-    // Unclear (503 on a change is never resent): the first may hold either password.
-    let (v, _, code) = partial_with_set_back("503");
+    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3);
+    assert_eq!(
+        e.vm_credential_secret("First", "password").as_deref(),
+        Some(NEW)
+    );
+    assert_eq!(
+        e.vm_credential_secret("Second", "password").as_deref(),
+        Some(OLD)
+    );
+    // The set-back meets a 503 (a change is never resent): First may hold either password.
+    let (v, code, e) = two_credentials_for_one_account(&["delay:0", "403", "503"]);
     assert_eq!(
         item_results(&v),
         [
-            ("First".into(), "set-back-unknown".into()),
-            ("Second".into(), "failed-not-changed".into())
+            ("First", "set-back-unknown"),
+            ("Second", "failed-not-changed")
         ]
     );
     assert_eq!(code, 7, "{v}");
     assert_eq!(v["password_state"], "unknown", "{v}");
+    assert_eq!(e.request_count("PUT /credentials/{uuid}"), 3);
 }
