@@ -218,16 +218,10 @@ pub fn standalone(
         flags,
     })?;
     note_settings(ctx, &settings);
-    let (new, old) = match (
-        env.secret(config::env::NEW_PASSWORD),
-        env.secret(config::env::OLD_PASSWORD),
-    ) {
-        (Some(new), old) => (
-            new.clone(),
-            old.cloned().unwrap_or_else(|| Secret::from("")),
-        ),
-        (None, _) if mode == Mode::Check => (Secret::from("unused-in-check"), Secret::from("")),
-        (None, _) => read_password_lines(input)?,
+    let (new, old) = match passwords_from_env(env) {
+        Some(both) => both,
+        None if mode == Mode::Check => (Secret::from("unused-in-check"), Secret::from("")),
+        None => read_password_lines(input)?,
     };
     ctx.redactor.add(&new);
     ctx.redactor.add(&old);
@@ -257,6 +251,17 @@ pub(crate) fn note_settings(ctx: &mut RunContext, settings: &config::Settings) {
 }
 
 /// Reads up to two lines from stdin: the new password, then the old one (optional).
+/// The passwords from the environment (`TENABLE_NEW_PASSWORD`, `TENABLE_OLD_PASSWORD`; the
+/// old one may be absent, which is empty), or `None` without a new one.
+pub(crate) fn passwords_from_env(env: &Environment) -> Option<(Secret, Secret)> {
+    let new = env.secret(config::env::NEW_PASSWORD)?.clone();
+    let old = env
+        .secret(config::env::OLD_PASSWORD)
+        .cloned()
+        .unwrap_or_else(|| Secret::from(""));
+    Some((new, old))
+}
+
 fn read_password_lines(input: impl Read) -> Result<(Secret, Secret), Error> {
     let mut reader = std::io::BufReader::new(input.take(64 * 1024));
     let mut line = |what| -> Result<Secret, Error> {

@@ -696,23 +696,16 @@ fn demo(format: OutputFormat) -> ExitStatus {
 /// `payload`: the gateway's line for the PAM User `--user`, with a key record built from the
 /// flags and the keys in the environment, and the passwords from the environment or stdin.
 fn payload(args: &PayloadArgs, env: &Environment) -> Result<(), Error> {
-    use crate::secret::Secret;
     let nothing_sent = "; nothing was sent to Tenable";
-    let (new, old) = match (
-        env.secret(config::env::NEW_PASSWORD),
-        env.secret(config::env::OLD_PASSWORD),
-    ) {
-        (Some(new), old) => (
-            new.clone(),
-            old.cloned().unwrap_or_else(|| Secret::from("")),
-        ),
-        (None, _) if std::io::stdin().is_terminal() => {
+    let (new, old) = match crate::app::passwords_from_env(env) {
+        Some(both) => both,
+        None if std::io::stdin().is_terminal() => {
             return Err(Error::Usage(format!(
                 "no new password: set {} (for `check`, any value does; it is not sent) or pipe the new and old passwords as two lines{nothing_sent}",
                 config::env::NEW_PASSWORD
             )));
         }
-        (None, _) => read_two_lines(std::io::stdin().lock())?,
+        None => read_two_lines(std::io::stdin().lock())?,
     };
     if new.is_empty() {
         return Err(Error::Usage(format!(

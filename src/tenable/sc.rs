@@ -155,6 +155,20 @@ impl ScClient {
             .ok_or_else(|| TenableError::unreadable(PLATFORM, operation, reply))
     }
 
+    /// Reading the keys' own user: SC refuses bad keys with 400, 401 or 403 depending on
+    /// version (tenable-api.md §2.a), and all of them mean exit 3.
+    fn keys_accepted(&self, reply: &Reply) -> Result<(), TenableError> {
+        if matches!(reply.status, 400 | 401 | 403) {
+            return Err(TenableError::KeysRefused {
+                platform: PLATFORM,
+                status: reply.status,
+                message: super::error::error_message(PLATFORM, &reply.body, &self.redactor),
+                request_id: reply.request_id.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// The user that owns the API keys (`GET /rest/currentUser`). Every valid key may read
     /// itself, so this is also the check that the keys work: SC refuses bad keys with 400, 401
     /// or 403 depending on version (tenable-api.md §2.a), and all of them mean exit 3 here.
@@ -162,14 +176,7 @@ impl ScClient {
         let reply = self
             .transport
             .send(&Call::get("/rest/currentUser?fields=id,username"))?;
-        if matches!(reply.status, 400 | 401 | 403) {
-            return Err(TenableError::KeysRefused {
-                platform: PLATFORM,
-                status: reply.status,
-                message: super::error::error_message(PLATFORM, &reply.body, &self.redactor),
-                request_id: reply.request_id,
-            });
-        }
+        self.keys_accepted(&reply)?;
         let user: WireUser = self.read(
             &reply,
             "the API user's details",
@@ -465,14 +472,7 @@ impl ScClient {
         let reply = self.transport.send(&Call::get(&format!(
             "/rest/currentUser?fields={LISTED_USER_FIELDS}"
         )))?;
-        if matches!(reply.status, 400 | 401 | 403) {
-            return Err(TenableError::KeysRefused {
-                platform: PLATFORM,
-                status: reply.status,
-                message: super::error::error_message(PLATFORM, &reply.body, &self.redactor),
-                request_id: reply.request_id,
-            });
-        }
+        self.keys_accepted(&reply)?;
         let map: Map<String, Value> =
             self.read(&reply, "reading the API user", Asked::Read { object: None })?;
         Ok(listed_user(&map))
