@@ -14,8 +14,10 @@
 //! recursion limit bounds nesting.
 
 use std::io::{self, Read};
+use std::ops::Range;
 
 use serde::de::{DeserializeOwned, Error as _, IgnoredAny};
+use wide::u8x16;
 
 use super::bounded::{BodyLimits, OverLimit};
 
@@ -23,9 +25,9 @@ use super::bounded::{BodyLimits, OverLimit};
 /// about 400 bytes and a credential about 1 KB.
 pub const ITEM_MAX: usize = 1024 * 1024;
 
-/// Says, from an item's text, whether the item may matter to the caller (see
+/// Finds, in a text, the first span that may name what the caller looks for (see
 /// [`for_each_wanted_item`]).
-pub type Wanted<'a> = &'a dyn Fn(&[u8]) -> bool;
+pub type Wanted<'a> = &'a dyn Fn(&[u8]) -> Option<Range<usize>>;
 
 /// How much is read at a time.
 const CHUNK: usize = 64 * 1024;
@@ -45,13 +47,15 @@ pub fn for_each_item<T: DeserializeOwned>(
     for_each_wanted_item(reader, key, limits, None, each)
 }
 
-/// [`for_each_item`] for a lookup that needs few items of a long list: an item whose text
-/// `wanted` (when given) says cannot matter is only cut (its strings and brackets followed to
-/// find its end), not parsed, and not handed to `each`. `wanted` sees only texts without an
-/// escape (`\`): an item with one may spell in escapes what `wanted` looks for, so it is
-/// always parsed. At 200 000 users most of `check`'s
-/// time was parsing users it then dropped (issue 13). The caller's `wanted` must be true for
-/// every escape-free text that could parse to an item it needs.
+/// [`for_each_item`] for a lookup that needs few items of a long list: an item in whose text
+/// `wanted` (when given) finds no span is only cut (its strings and brackets followed to find
+/// its end), not parsed, and not handed to `each`. An item with an escape (`\`) is always
+/// parsed: it may spell in escapes what `wanted` looks for. At 200 000 users most of `check`'s
+/// time was parsing users it then dropped (issue 13).
+///
+/// `wanted` is asked once for all the text read ahead, not once per item, so it runs at search
+/// speed: it must return the leftmost span it finds, and find one inside every escape-free
+/// text that could parse to an item the caller needs.
 pub fn for_each_wanted_item<T: DeserializeOwned>(
     reader: impl Read,
     key: &str,
@@ -61,11 +65,13 @@ pub fn for_each_wanted_item<T: DeserializeOwned>(
 ) -> Result<u64, serde_json::Error> {
     let mut cut = Cutter {
         reader,
-        buf: Vec::with_capacity(CHUNK * 2),
+        buf: Vec::new(),
+        held: 0,
         pos: 0,
         read: 0,
         eof: false,
         limits,
+        found: None,
     };
     cut.expect(b'{', "an object")?;
     let mut count = None;
@@ -117,12 +123,17 @@ fn over(what: &'static str) -> serde_json::Error {
 
 struct Cutter<R> {
     reader: R,
-    /// Read but not yet consumed from `pos` on; what is before `pos` may be dropped.
+    /// `buf[..held]` is what was read; from `pos` on it is not yet consumed, and what is
+    /// before `pos` may be dropped. Past `held` the buffer is spare room, zeroed once when it
+    /// grows (not before every read).
     buf: Vec<u8>,
+    held: usize,
     pos: usize,
     read: u64,
     eof: bool,
     limits: BodyLimits,
+    /// What `wanted` found in `buf[from..to]`, while `buf` is not moved: (from, to, span).
+    found: Option<(usize, usize, Option<Range<usize>>)>,
 }
 
 impl<R: Read> Cutter<R> {
@@ -130,37 +141,37 @@ impl<R: Read> Cutter<R> {
     /// the input ends). `false` when nothing more could be read.
     fn fill(&mut self, want: usize) -> Result<bool, serde_json::Error> {
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.copy_within(self.pos..self.held, 0);
+            self.held -= self.pos;
             self.pos = 0;
+            self.found = None;
         }
-        let before = self.buf.len();
-        while !self.eof && (self.buf.len() == before || self.buf.len() < want) {
-            let old = self.buf.len();
-            self.buf.resize(old + CHUNK, 0);
+        let before = self.held;
+        while !self.eof && (self.held == before || self.held < want) {
+            if self.buf.len() - self.held < CHUNK {
+                self.buf.resize(self.held + CHUNK, 0);
+            }
             let n = loop {
-                match self.reader.read(&mut self.buf[old..]) {
+                match self.reader.read(&mut self.buf[self.held..]) {
                     Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.buf.truncate(old);
-                        return Err(serde_json::Error::io(e));
-                    }
+                    Err(e) => return Err(serde_json::Error::io(e)),
                 }
             };
-            self.buf.truncate(old + n);
+            self.held += n;
             self.read += n as u64;
             if self.read > self.limits.total {
                 return Err(over("total size"));
             }
             self.eof = n == 0;
         }
-        Ok(self.buf.len() > before)
+        Ok(self.held > before)
     }
 
     /// The next byte that is not whitespace, not consumed; `None` at the end of the input.
     fn peek(&mut self) -> Result<Option<u8>, serde_json::Error> {
         loop {
-            while let Some(&b) = self.buf.get(self.pos) {
+            while let Some(&b) = self.buf[..self.held].get(self.pos) {
                 if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
                     return Ok(Some(b));
                 }
@@ -186,9 +197,9 @@ impl<R: Read> Cutter<R> {
             return Err(malformed("a value"));
         }
         loop {
-            let held = self.buf.len() - self.pos;
-            let mut values =
-                serde_json::Deserializer::from_slice(&self.buf[self.pos..]).into_iter::<T>();
+            let held = self.held - self.pos;
+            let mut values = serde_json::Deserializer::from_slice(&self.buf[self.pos..self.held])
+                .into_iter::<T>();
             let parsed = values.next();
             let used = values.byte_offset();
             // A value that ends exactly where the buffer does may go on (a number's digits)
@@ -230,10 +241,9 @@ impl<R: Read> Cutter<R> {
                 None => each(self.value()?),
                 Some(wanted) => {
                     let (end, escapes) = self.cut_value()?;
-                    let text = &self.buf[self.pos..end];
                     // An escape may spell what `wanted` looks for in other bytes: parse.
-                    if escapes || wanted(text) {
-                        each(serde_json::from_slice(text)?);
+                    if escapes || self.is_wanted(wanted, end) {
+                        each(serde_json::from_slice(&self.buf[self.pos..end])?);
                     }
                     self.pos = end;
                 }
@@ -250,6 +260,35 @@ impl<R: Read> Cutter<R> {
         }
     }
 
+    /// Whether `wanted` finds a span inside `buf[pos..end]`, the text of one item. It searches
+    /// from `pos` to the end of what is held, once, and the answer serves every item up to the
+    /// span it found (or to the end of what is held).
+    fn is_wanted(&mut self, wanted: Wanted<'_>, end: usize) -> bool {
+        let start = self.pos;
+        let known = match &self.found {
+            Some((from, to, span)) if *from <= start && end <= *to => match span {
+                None => Some(false),
+                Some(span) if span.start >= end => Some(false),
+                Some(span) if span.start >= start && span.end <= end => Some(true),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(known) = known {
+            return known;
+        }
+        let to = self.held;
+        let span = wanted(&self.buf[start..to]).map(|s| start + s.start..start + s.end);
+        self.found = Some((start, to, span.clone()));
+        match span {
+            None => false,
+            Some(span) if span.start >= end => false,
+            Some(span) if span.end <= end => true,
+            // The first span runs past the item: ask again about the item alone.
+            Some(_) => wanted(&self.buf[start..end]).is_some(),
+        }
+    }
+
     /// Where the value that starts at `pos` ends, reading as needed: strings (with their
     /// escapes) and brackets are followed; the grammar in between is not checked. Also says
     /// whether a string in it holds an escape.
@@ -260,7 +299,7 @@ impl<R: Read> Cutter<R> {
         let mut scan = Scan::default();
         let mut at = self.pos;
         loop {
-            let end = scan.run(&self.buf, &mut at);
+            let end = scan.run(&self.buf[..self.held], &mut at);
             if end.unwrap_or(at) - self.pos > ITEM_MAX {
                 return Err(over("one list item"));
             }
@@ -299,10 +338,40 @@ struct Scan {
     escapes: bool,
 }
 
+/// Where [`Scan::block`] left off.
+enum Block {
+    /// The value goes on past the block.
+    Through,
+    /// The value ends this many bytes into the block.
+    EndsAt(usize),
+    /// The block holds a backslash: it is for the byte-by-byte path.
+    Escapes,
+}
+
 impl Scan {
     /// Looks at `buf[*at..]`, moving `at`; the value's end once seen.
+    ///
+    /// Inside a value's brackets, with no escape pending, 64 bytes are taken at a time
+    /// ([`Scan::block`]); a block with a backslash, and everything at the value's top level,
+    /// goes byte by byte.
     fn run(&mut self, buf: &[u8], at: &mut usize) -> Option<usize> {
+        let mut bytewise_until = 0;
         while *at < buf.len() {
+            if self.depth > 0 && !self.escaped && *at >= bytewise_until {
+                if let Some(block) = buf[*at..].first_chunk::<64>() {
+                    match self.block(block) {
+                        Block::Through => {
+                            *at += 64;
+                            continue;
+                        }
+                        Block::EndsAt(n) => {
+                            *at += n;
+                            return Some(*at);
+                        }
+                        Block::Escapes => bytewise_until = *at + 64,
+                    }
+                }
+            }
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
@@ -346,6 +415,60 @@ impl Scan {
         }
         None
     }
+
+    /// Follows 64 bytes at once when they hold no backslash, so every quote in them opens or
+    /// closes a string: bit masks of the quotes and brackets (SIMD compares), the running
+    /// parity of the quotes for which bytes are inside a string, and only the brackets outside
+    /// strings counted. Called with `depth > 0` and no escape pending.
+    fn block(&mut self, block: &[u8; 64]) -> Block {
+        let mut quotes = 0u64;
+        let mut opens = 0u64;
+        let mut closes = 0u64;
+        for (i, lanes) in block.chunks_exact(16).enumerate() {
+            let lanes = u8x16::new(lanes.try_into().expect("16 bytes"));
+            let mask = |byte: u8, of: u8x16| {
+                (of.cmp_eq(u8x16::splat(byte)).move_mask() as u64 & 0xffff) << (16 * i)
+            };
+            if mask(b'\\', lanes) != 0 {
+                return Block::Escapes;
+            }
+            quotes |= mask(b'"', lanes);
+            // `[` and `]` are `{` and `}` with bit 5 clear, and no other byte is.
+            let folded = lanes | u8x16::splat(0x20);
+            opens |= mask(b'{', folded);
+            closes |= mask(b'}', folded);
+        }
+        // Bit i: byte i is inside a string (an opening quote counts as inside, a closing one
+        // as outside).
+        let mut inside = prefix_xor(quotes);
+        if self.in_string {
+            inside = !inside;
+        }
+        let mut brackets = (opens | closes) & !inside;
+        while brackets != 0 {
+            let i = brackets.trailing_zeros();
+            if opens >> i & 1 == 1 {
+                self.depth += 1;
+            } else {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.in_string = false;
+                    return Block::EndsAt(i as usize + 1);
+                }
+            }
+            brackets &= brackets - 1;
+        }
+        self.in_string = inside >> 63 == 1;
+        Block::Through
+    }
+}
+
+/// Bit i of the result is the parity of bits 0..=i of `x`.
+fn prefix_xor(mut x: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        x ^= x << shift;
+    }
+    x
 }
 
 #[cfg(test)]
@@ -447,7 +570,7 @@ mod tests {
     fn wanted_items(
         text: &str,
         step: usize,
-        wanted: &dyn Fn(&[u8]) -> bool,
+        wanted: Wanted<'_>,
     ) -> Result<(u64, Vec<String>), serde_json::Error> {
         let mut out = Vec::new();
         let n = for_each_wanted_item(
@@ -463,8 +586,12 @@ mod tests {
     #[test]
     fn items_not_wanted_are_counted_but_neither_parsed_nor_handed_over() {
         let text = r#"{"total":[1],"users":[{"u":"a\\\"b]"},2,"x,y",[3,[]],{"v":"}"},true,-1.5e3,1234567],"z":null}"#;
-        let with =
-            |needle: &'static [u8]| move |t: &[u8]| t.windows(needle.len()).any(|w| w == needle);
+        let with = |needle: &'static [u8]| {
+            move |t: &[u8]| {
+                let at = t.windows(needle.len()).position(|w| w == needle)?;
+                Some(at..at + needle.len())
+            }
+        };
         for step in [1, 2, 3, 7, 64, 4096] {
             let (n, got) = wanted_items(text, step, &with(b"\"u\"")).unwrap();
             assert_eq!(
@@ -472,7 +599,7 @@ mod tests {
                 (8, &[r#"{"u":"a\\\"b]"}"#.to_owned()][..]),
                 "step {step}"
             );
-            let (n, got) = wanted_items(text, step, &|_| true).unwrap();
+            let (n, got) = wanted_items(text, step, &|_| Some(0..0)).unwrap();
             assert_eq!((n, got.len()), (8, 8), "step {step}");
             assert_eq!(got[4], r#"{"v":"}"}"#);
             assert_eq!(got[7], "1234567");
@@ -480,7 +607,7 @@ mod tests {
         // An item with an escape is parsed without asking: the escape may spell the needle.
         for step in [1, 2, 5, 4096] {
             let text = r#"{"users":[{"a":"b"},{"n":"\u0061lice"},{"c":"d\\"}]}"#;
-            let (n, got) = wanted_items(text, step, &|_| false).unwrap();
+            let (n, got) = wanted_items(text, step, &|_| None).unwrap();
             assert_eq!(
                 (n, got.as_slice()),
                 (
@@ -490,7 +617,7 @@ mod tests {
             );
         }
         // A wanted item is parsed, so its grammar is checked.
-        assert!(wanted_items(r#"{"users":[{"u":1,}]}"#, 3, &|_| true).is_err());
+        assert!(wanted_items(r#"{"users":[{"u":1,}]}"#, 3, &|_| Some(0..0)).is_err());
     }
 
     #[test]
@@ -516,15 +643,155 @@ mod tests {
             "{",
         ] {
             for step in [1, 5, 4096] {
-                let e = wanted_items(bad, step, &|_| false).expect_err(bad);
+                let e = wanted_items(bad, step, &|_| None).expect_err(bad);
                 assert!(e.io_error_kind().is_none(), "{bad}: {e}");
             }
         }
         let big = format!(r#"{{"users":["{}"]}}"#, "x".repeat(ITEM_MAX));
-        let Err(e) = wanted_items(&big, CHUNK, &|_| false) else {
+        let Err(e) = wanted_items(&big, CHUNK, &|_| None) else {
             panic!("a skipped item over {ITEM_MAX} bytes was accepted");
         };
         assert!(is_over_limit(e));
+    }
+
+    /// A JSON value of random shape, with strings full of what the cutter must not be fooled
+    /// by (brackets, quotes, backslashes, escapes), some long enough to cross 64-byte blocks.
+    fn random_value(rng: &mut fastrand::Rng, depth: u32) -> serde_json::Value {
+        use serde_json::Value;
+        const PIECES: [&str; 10] = ["{", "}", "[", "]", "\"", "\\", "a", "é", "x y", "\u{1}"];
+        match rng.u32(0..if depth > 3 { 4 } else { 7 }) {
+            0 => Value::from(rng.i64(-1_000_000..1_000_000)),
+            1 => Value::from(rng.bool()),
+            2 => Value::Null,
+            3 => Value::from(
+                (0..rng.usize(0..40))
+                    .map(|_| PIECES[rng.usize(0..PIECES.len())])
+                    .collect::<String>(),
+            ),
+            4 | 5 => Value::Object(
+                (0..rng.usize(0..8))
+                    .map(|k| (format!("k{k}"), random_value(rng, depth + 1)))
+                    .collect(),
+            ),
+            _ => Value::Array(
+                (0..rng.usize(0..6))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn cutting_64_bytes_at_a_time_ends_every_item_where_serde_json_does() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        for round in 0..300 {
+            let list: Vec<serde_json::Value> = (0..rng.usize(1..12))
+                .map(|_| random_value(&mut rng, 0))
+                .collect();
+            // Pretty-printed too: whitespace between tokens, inside and between items.
+            let body = serde_json::json!({ "users": list });
+            let texts = [
+                body.to_string(),
+                serde_json::to_string_pretty(&body).unwrap(),
+            ];
+            let want: Vec<String> = list.iter().map(|v| v.to_string()).collect();
+            for text in &texts {
+                for step in [1, 63, 64, 65, 1000, 4096] {
+                    let (n, got) = wanted_items(text, step, &|_| Some(0..0)).unwrap();
+                    assert_eq!(
+                        (n as usize, &got),
+                        (want.len(), &want),
+                        "round {round} step {step}"
+                    );
+                    let (n, got) = wanted_items(text, step, &|_| None).unwrap();
+                    // Only items with an escape are parsed when nothing is wanted.
+                    let escaped: Vec<&String> = want.iter().filter(|t| t.contains('\\')).collect();
+                    assert_eq!(n as usize, want.len(), "round {round} step {step}");
+                    assert_eq!(got.iter().collect::<Vec<_>>(), escaped, "round {round}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_or_bracket_on_a_block_edge_is_followed() {
+        // Items long enough for the 64-byte path, with the telling byte moved across each
+        // position of a block.
+        for pad in 0..130 {
+            let filler = "x".repeat(pad);
+            let items = [
+                format!(r#"{{"a":"{filler}}}","b":[1,{{"c":"]"}}]}}"#),
+                format!(r#"{{"a":"{filler}","b":"{{[\"\\"}}"#),
+                format!(r#"[[[["{filler}"]]],{{}},"}}{filler}"]"#),
+                format!(r#"{{"{filler}":{{"{filler}":["{filler}",{{}}]}}}}"#),
+            ];
+            let text = format!(r#"{{"users":[{}],"after":"]}}"}}"#, items.join(","));
+            let want: Vec<String> = items
+                .iter()
+                .map(|t| {
+                    serde_json::from_str::<serde_json::Value>(t)
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            for step in [7, 64, 4096] {
+                let (n, got) = wanted_items(&text, step, &|_| Some(0..0)).unwrap();
+                assert_eq!((n, got), (4, want.clone()), "pad {pad} step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_xor_is_the_running_parity() {
+        let mut rng = fastrand::Rng::with_seed(64);
+        for x in [0, 1, u64::MAX, 1 << 63, 0b1001]
+            .into_iter()
+            .chain((0..1000).map(|_| rng.u64(..)))
+        {
+            let got = prefix_xor(x);
+            for i in 0..64 {
+                let parity = (x & (u64::MAX >> (63 - i))).count_ones() % 2;
+                assert_eq!(got >> i & 1, u64::from(parity), "{x:#x} bit {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_search_runs_ahead_but_picks_only_items_that_hold_a_whole_span() {
+        let needle = b"bob";
+        let find = |t: &[u8]| {
+            let at = t.windows(needle.len()).position(|w| w == needle)?;
+            Some(at..at + needle.len())
+        };
+        let pad = "p".repeat(90);
+        // "bo" + "b" across two items is no span inside either; the second and fifth hold one.
+        let items = [
+            format!(r#""{pad}bo""#),
+            format!(r#"{{"u":"bob","p":"{pad}"}}"#),
+            format!(r#""b{pad}""#),
+            format!(r#""{pad}""#),
+            format!(r#"["{pad}","xbobx"]"#),
+            r#""bo""#.to_owned(),
+        ];
+        let text = format!(r#"{{"users":[{}]}}"#, items.join(","));
+        for step in [1, 3, 64, 100, 4096] {
+            let (n, got) = wanted_items(&text, step, &find).unwrap();
+            assert_eq!(n, 6);
+            assert_eq!(got.len(), 2, "step {step}: {got:?}");
+            assert!(
+                got[0].contains(r#""u":"bob""#) && got[1].contains("xbobx"),
+                "{got:?}"
+            );
+        }
+        // A finder whose first span runs past the item is asked again about the item alone.
+        let long_or_short = |t: &[u8]| {
+            let s = std::str::from_utf8(t).unwrap();
+            s.find("ab,\"ab")
+                .map(|at| at..at + 5)
+                .or_else(|| s.find("ab").map(|at| at..at + 2))
+        };
+        let (n, got) = wanted_items(r#"{"users":["ab","ab"]}"#, 4096, &long_or_short).unwrap();
+        assert_eq!((n, got.len()), (2, 2));
     }
 
     fn is_over_limit(e: serde_json::Error) -> bool {
