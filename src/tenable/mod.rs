@@ -162,37 +162,191 @@ pub fn vm_role_name(permissions: u64) -> Option<&'static str> {
 /// Lenient readers for listing fields, which Tenable sends as strings on SC and as numbers or
 /// booleans on TVM.
 pub(crate) mod lenient {
-    use serde_json::Value;
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Number, Value};
+
+    /// One field's value as the readers below see it, parsed without building a
+    /// [`Value`]: a string borrowed from the answer when it has no escape (issue 13: 200 000
+    /// users), a number, a boolean, or anything else (null, an array or an object, which
+    /// every reader takes as absent).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Scalar<'a> {
+        /// A string.
+        Str(Cow<'a, str>),
+        /// A number.
+        Num(Number),
+        /// `true` or `false`.
+        Bool(bool),
+        /// Null, an array or an object.
+        Other,
+    }
+
+    impl Scalar<'_> {
+        /// The scalar of a parsed [`Value`], borrowing its string.
+        pub fn of(v: &Value) -> Scalar<'_> {
+            match v {
+                Value::String(s) => Scalar::Str(Cow::Borrowed(s)),
+                Value::Number(n) => Scalar::Num(n.clone()),
+                Value::Bool(b) => Scalar::Bool(*b),
+                _ => Scalar::Other,
+            }
+        }
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(ScalarVisitor)
+        }
+    }
+
+    struct ScalarVisitor;
+
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Scalar<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Scalar::Str(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Scalar::Str(Cow::Owned(v)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Scalar::Num(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Scalar::Num(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Number::from_f64(v).map_or(Scalar::Other, Scalar::Num))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Scalar::Bool(v))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Scalar::Other)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(Scalar::Other)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Other)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Other)
+        }
+    }
 
     /// Text from a string or a number; empty text is `None`.
     pub fn text(v: Option<&Value>) -> Option<String> {
+        text_of(v.map(Scalar::of).as_ref())
+    }
+
+    /// [`text`] of a [`Scalar`].
+    pub fn text_of(v: Option<&Scalar<'_>>) -> Option<String> {
         match v? {
-            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
+            Scalar::Str(s) if !s.trim().is_empty() => Some(s.clone().into_owned()),
+            Scalar::Num(n) => Some(n.to_string()),
             _ => None,
         }
     }
 
     /// A boolean from `true`/`false`, `"true"`/`"false"`, or 0/1.
     pub fn flag(v: Option<&Value>) -> Option<bool> {
+        flag_of(v.map(Scalar::of).as_ref())
+    }
+
+    /// [`flag`] of a [`Scalar`].
+    pub fn flag_of(v: Option<&Scalar<'_>>) -> Option<bool> {
         match v? {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            Scalar::Bool(b) => Some(*b),
+            Scalar::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => Some(true),
                 "false" | "0" | "no" => Some(false),
                 _ => None,
             },
-            Value::Number(n) => n.as_i64().map(|n| n != 0),
-            _ => None,
+            Scalar::Num(n) => n.as_i64().map(|n| n != 0),
+            Scalar::Other => None,
         }
     }
 
     /// A whole number from a number or a numeric string.
     pub fn number(v: Option<&Value>) -> Option<i64> {
+        number_of(v.map(Scalar::of).as_ref())
+    }
+
+    /// [`number`] of a [`Scalar`].
+    pub fn number_of(v: Option<&Scalar<'_>>) -> Option<i64> {
         match v? {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
+            Scalar::Num(n) => n.as_i64(),
+            Scalar::Str(s) => s.trim().parse().ok(),
             _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_scalar_parsed_straight_from_text_reads_as_the_value_does() {
+            let values = [
+                r#""alice""#,
+                r#""  ""#,
+                r#""""#,
+                r#"" 42 ""#,
+                r#""true""#,
+                r#"" No ""#,
+                r#""1""#,
+                r#""a\"b\u00e9""#,
+                r#""\u0031""#,
+                "0",
+                "1",
+                "-7",
+                "18446744073709551615",
+                "1.5",
+                "2e3",
+                "1e400",
+                "true",
+                "false",
+                "null",
+                "[]",
+                r#"[1,"a",{"b":[null]}]"#,
+                r#"{"a":{"b":"c"},"d":[1]}"#,
+            ];
+            for json in values {
+                let Ok(scalar) = serde_json::from_str::<Scalar<'_>>(json) else {
+                    // Out of f64's range: serde_json refuses it either way.
+                    assert!(serde_json::from_str::<Value>(json).is_err(), "{json}");
+                    continue;
+                };
+                let value: Value = serde_json::from_str(json).unwrap();
+                assert_eq!(text_of(Some(&scalar)), text(Some(&value)), "{json}");
+                assert_eq!(flag_of(Some(&scalar)), flag(Some(&value)), "{json}");
+                assert_eq!(number_of(Some(&scalar)), number(Some(&value)), "{json}");
+            }
+            // Unescaped strings are borrowed from the answer, escaped ones owned.
+            let borrowed: Scalar<'_> = serde_json::from_str(r#""bob""#).unwrap();
+            assert!(matches!(
+                borrowed,
+                Scalar::Str(std::borrow::Cow::Borrowed("bob"))
+            ));
+            let owned: Scalar<'_> = serde_json::from_str(r#""b\u006fb""#).unwrap();
+            assert!(matches!(owned, Scalar::Str(std::borrow::Cow::Owned(ref s)) if s == "bob"));
+            assert_eq!(text_of(None), None);
         }
     }
 }

@@ -9,6 +9,7 @@ use ureq::http::Method;
 
 use super::credential::{self, Credential, CredentialMatch};
 use super::error::{Asked, IdShape, TenableError, classify, path_id};
+use super::lenient::Scalar;
 use super::wire::{self, Login, WireId};
 use super::{ApiKeys, Authorizations, ListedCredential, ListedUser, Platform, lenient};
 use crate::secret::{Redactor, Secret};
@@ -81,7 +82,10 @@ impl VmClient {
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
             Some(&|text| screen.first_mention(text)),
-            &mut |user| matches.consider(user, username),
+            &mut |text| {
+                matches.consider(serde_json::from_slice(text)?, username);
+                Ok(())
+            },
         )?;
         match parsed {
             Some(Ok(_)) => {}
@@ -368,7 +372,10 @@ impl VmClient {
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
             None,
-            &mut |user| each(listed_user(user)),
+            &mut |text| {
+                each(listed_user(serde_json::from_slice(text)?));
+                Ok(())
+            },
         )?;
         match parsed {
             Some(Ok(count)) => Ok(count),
@@ -498,48 +505,70 @@ impl VmClient {
     }
 }
 
-/// The fields of a TVM user object that `discover` shows; the rest are skipped unparsed.
+/// The fields of a TVM user object that `discover` shows, strings borrowed from the answer;
+/// the rest are skipped unparsed.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct WireListedUser {
-    id: Option<Value>,
-    username: Option<Value>,
-    name: Option<Value>,
-    email: Option<Value>,
-    permissions: Option<Value>,
-    enabled: Option<Value>,
-    lockout: Option<Value>,
-    login_fail_count: Option<Value>,
-    #[serde(rename = "type")]
-    kind: Option<Value>,
-    lastlogin: Option<Value>,
+struct WireListedUser<'a> {
+    #[serde(borrow)]
+    id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    username: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    name: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    email: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    permissions: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    enabled: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    lockout: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    login_fail_count: Option<Scalar<'a>>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    lastlogin: Option<Scalar<'a>>,
+}
+
+/// A TVM role as `discover` shows it: `Standard [32]`, or `custom [N]` for a number Tenable
+/// does not name. Built in place: `format!` was a tenth of reading 200 000 users (issue 13).
+fn role_text(permissions: u64) -> String {
+    use std::fmt::Write as _;
+    let name = super::vm_role_name(permissions).unwrap_or("custom");
+    let mut text = String::with_capacity(name.len() + 23);
+    text.push_str(name);
+    text.push_str(" [");
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{permissions}");
+    text.push(']');
+    text
 }
 
 /// A TVM user object (from `GET /users` or `GET /session`) as `discover` shows it.
-fn listed_user(m: WireListedUser) -> ListedUser {
-    let permissions = lenient::number(m.permissions.as_ref()).and_then(|p| u64::try_from(p).ok());
-    let fails = lenient::number(m.login_fail_count.as_ref());
-    let locked = match (lenient::flag(m.lockout.as_ref()), fails) {
+fn listed_user(m: WireListedUser<'_>) -> ListedUser {
+    let permissions =
+        lenient::number_of(m.permissions.as_ref()).and_then(|p| u64::try_from(p).ok());
+    let fails = lenient::number_of(m.login_fail_count.as_ref());
+    let locked = match (lenient::flag_of(m.lockout.as_ref()), fails) {
         (Some(l), _) => Some(l),
         (None, Some(n)) => Some(n > 5),
         (None, None) => None,
     };
     ListedUser {
-        id: lenient::text(m.id.as_ref()).unwrap_or_default(),
-        username: lenient::text(m.username.as_ref()).unwrap_or_default(),
-        name: lenient::text(m.name.as_ref()),
-        email: lenient::text(m.email.as_ref()),
-        role: permissions.map(|p| match super::vm_role_name(p) {
-            Some(name) => format!("{name} [{p}]"),
-            None => format!("custom [{p}]"),
-        }),
+        id: lenient::text_of(m.id.as_ref()).unwrap_or_default(),
+        username: lenient::text_of(m.username.as_ref()).unwrap_or_default(),
+        name: lenient::text_of(m.name.as_ref()),
+        email: lenient::text_of(m.email.as_ref()),
+        role: permissions.map(role_text),
         permissions,
-        enabled: lenient::flag(m.enabled.as_ref()),
+        enabled: lenient::flag_of(m.enabled.as_ref()),
         locked,
-        auth_type: lenient::text(m.kind.as_ref()),
+        auth_type: lenient::text_of(m.kind.as_ref()),
         authorizations: None,
         // TVM sends milliseconds.
-        last_login: lenient::number(m.lastlogin.as_ref()).map(|ms| ms / 1000),
+        last_login: lenient::number_of(m.lastlogin.as_ref()).map(|ms| ms / 1000),
     }
 }
 
@@ -696,6 +725,14 @@ mod tests {
 
     fn matches(json: &str, name: &str) -> Result<VmUser, TenableError> {
         pick_user(find_in_user_list(&mut json.as_bytes(), name).unwrap(), name)
+    }
+
+    #[test]
+    fn roles_read_as_name_and_number() {
+        assert_eq!(role_text(32), "Standard [32]");
+        assert_eq!(role_text(0), "No Access or custom [0]");
+        assert_eq!(role_text(33), "custom [33]");
+        assert_eq!(role_text(u64::MAX), format!("custom [{}]", u64::MAX));
     }
 
     #[test]

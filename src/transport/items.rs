@@ -1,17 +1,17 @@
 //! Streams the items of a list answer (`{"users": [item, …]}`) one at a time.
 //!
-//! Each item is parsed by serde_json from a slice of a large read buffer, and the buffer moves
-//! on: a list of any length costs the memory of one item, and parsing runs at slice speed
-//! instead of serde_json's byte-at-a-time reader (at 200 000 users, 73 MB, that reader was
-//! most of `check`'s time; issue 13). serde_json says where each value ended; an item cut by
-//! the end of the buffer is parsed again once more has been read (with the read doubled each
-//! time, so a large item costs at most about twice its size).
+//! Each item is cut from a large read buffer (its strings and brackets followed, 64 bytes at a
+//! time where it can be) and handed over as a slice, and the buffer moves on: a list of any
+//! length costs the memory of one item. An item cut by the end of the buffer is looked at
+//! again once more has been read.
 //!
-//! Every byte goes through serde_json: each item as the caller's type, every other member as
-//! [`IgnoredAny`]; the envelope's own grammar (one object, keys, colons, commas, nothing after
-//! it) is checked here. The answer's total size is bounded by [`BodyLimits::total`], and one
-//! item (or other member) by [`ITEM_MAX`], which bounds every string in it; serde_json's own
-//! recursion limit bounds nesting.
+//! Every item handed over is then parsed by serde_json, as the caller's type, from its slice;
+//! every other member of the envelope is parsed here as [`IgnoredAny`], and the envelope's own
+//! grammar (one object, keys, colons, commas, nothing after it) is checked here. Only an item a
+//! lookup does not want ([`for_each_item_text`]) is cut without being parsed. The answer's
+//! total size is bounded by [`BodyLimits::total`], and one item (or other member) by
+//! [`ITEM_MAX`], which bounds every string in it; serde_json's own recursion limit bounds
+//! nesting.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -47,21 +47,41 @@ pub fn for_each_item<T: DeserializeOwned>(
     for_each_wanted_item(reader, key, limits, None, each)
 }
 
-/// [`for_each_item`] for a lookup that needs few items of a long list: an item in whose text
-/// `wanted` (when given) finds no span is only cut (its strings and brackets followed to find
-/// its end), not parsed, and not handed to `each`. An item with an escape (`\`) is always
-/// parsed: it may spell in escapes what `wanted` looks for. At 200 000 users most of `check`'s
-/// time was parsing users it then dropped (issue 13).
-///
-/// `wanted` is asked once for all the text read ahead, not once per item, so it runs at search
-/// speed: it must return the leftmost span it finds, and find one inside every escape-free
-/// text that could parse to an item the caller needs.
+/// [`for_each_item`] for a lookup that needs few items of a long list: see
+/// [`for_each_item_text`] for what `wanted` does.
 pub fn for_each_wanted_item<T: DeserializeOwned>(
     reader: impl Read,
     key: &str,
     limits: BodyLimits,
     wanted: Option<Wanted<'_>>,
     each: &mut dyn FnMut(T),
+) -> Result<u64, serde_json::Error> {
+    for_each_item_text(reader, key, limits, wanted, &mut |text| {
+        each(serde_json::from_slice(text)?);
+        Ok(())
+    })
+}
+
+/// Streams the array under `key` in the JSON object `reader` holds, handing each item's text
+/// (one JSON value, no whitespace around it) to `each`, which parses it as it needs: into
+/// types that borrow from the text, for `discover`'s 200 000 users (issue 13). An error from
+/// `each` ends the stream. Returns how many items there were; errors as [`for_each_item`].
+///
+/// With `wanted`, for a lookup that needs few items of a long list: an item in whose text
+/// `wanted` finds no span is only cut (its strings and brackets followed to find its end), not
+/// handed to `each`. An item with an escape (`\`) is always handed over: it may spell in
+/// escapes what `wanted` looks for. At 200 000 users most of `check`'s time was parsing users
+/// it then dropped (issue 13).
+///
+/// `wanted` is asked once for all the text read ahead, not once per item, so it runs at search
+/// speed: it must return the leftmost span it finds, and find one inside every escape-free
+/// text that could parse to an item the caller needs.
+pub fn for_each_item_text(
+    reader: impl Read,
+    key: &str,
+    limits: BodyLimits,
+    wanted: Option<Wanted<'_>>,
+    each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
 ) -> Result<u64, serde_json::Error> {
     let mut cut = Cutter {
         reader,
@@ -224,11 +244,11 @@ impl<R: Read> Cutter<R> {
         }
     }
 
-    /// Streams an array's items to `each` (those `wanted` says may matter, when given).
-    fn items<T: DeserializeOwned>(
+    /// Streams an array's item texts to `each` (those `wanted` says may matter, when given).
+    fn items(
         &mut self,
         wanted: Option<Wanted<'_>>,
-        each: &mut dyn FnMut(T),
+        each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
     ) -> Result<u64, serde_json::Error> {
         self.expect(b'[', "an array")?;
         if self.peek()? == Some(b']') {
@@ -237,17 +257,16 @@ impl<R: Read> Cutter<R> {
         }
         let mut n = 0u64;
         loop {
-            match wanted {
-                None => each(self.value()?),
-                Some(wanted) => {
-                    let (end, escapes) = self.cut_value()?;
-                    // An escape may spell what `wanted` looks for in other bytes: parse.
-                    if escapes || self.is_wanted(wanted, end) {
-                        each(serde_json::from_slice(&self.buf[self.pos..end])?);
-                    }
-                    self.pos = end;
-                }
+            let (end, escapes) = self.cut_value()?;
+            // An escape may spell what `wanted` looks for in other bytes: hand it over.
+            let hand = match wanted {
+                None => true,
+                Some(wanted) => escapes || self.is_wanted(wanted, end),
+            };
+            if hand {
+                each(&self.buf[self.pos..end])?;
             }
+            self.pos = end;
             n += 1;
             match self.peek()? {
                 Some(b',') => self.pos += 1,

@@ -334,20 +334,20 @@ impl Transport {
     }
 
     /// Sends `call` for a list answer `{KEY: [item, …], …}`; on a 2xx answer, streams the
-    /// items to `each` one at a time, parsed as `T` (only those `wanted` says may matter, when
-    /// given: [`items::for_each_wanted_item`]), so a 200 000-user list
-    /// is never held whole, and returns how many there were. The reply's body is then empty.
+    /// items' texts to `each` one at a time, for it to parse (only those `wanted` says may
+    /// matter, when given: [`items::for_each_item_text`]), so a 200 000-user list is never
+    /// held whole, and returns how many there were. The reply's body is then empty.
     /// Other answers are read whole, for the error, and `each` is not called.
     ///
     /// The call's limits hold on the stream, with [`items::ITEM_MAX`] for one item; a crossed
     /// bound or a connection broken mid-body is a [`TransportError`]; a malformed answer is
     /// the inner `Err`.
-    pub fn send_list<T: serde::de::DeserializeOwned>(
+    pub fn send_list(
         &self,
         call: &Call<'_>,
         key: &str,
         wanted: Option<items::Wanted<'_>>,
-        each: &mut dyn FnMut(T),
+        each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
     ) -> Result<(Reply, Option<Result<u64, serde_json::Error>>), TransportError> {
         let each = std::cell::RefCell::new(each);
         self.send_with(call, |reply, body| {
@@ -355,7 +355,7 @@ impl Transport {
                 Some(reader) => {
                     let mut each = each.borrow_mut();
                     let parsed =
-                        items::for_each_wanted_item(reader, key, call.limits, wanted, &mut **each);
+                        items::for_each_item_text(reader, key, call.limits, wanted, &mut **each);
                     if let Err(e) = &parsed {
                         if e.io_error_kind().is_some() {
                             // Over a bound, or the connection broke mid-body: either way the
