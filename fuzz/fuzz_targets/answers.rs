@@ -1,7 +1,7 @@
 //! Fuzzes what Tenable sends back: the streamed user list (through the body bounds),
 //! credential details on both platforms, SC envelopes, error bodies and their
-//! classification, `Retry-After`, and ids on their way into a path. The first byte picks the
-//! parser, the second (where used) an HTTP status.
+//! classification, `Retry-After`, ids on their way into a path, and the list cutter against
+//! serde_json. The first byte picks the parser, the second (where used) an HTTP status.
 //!
 //! Nothing may panic, and the oracle is by origin, not by value: the only secrets are the
 //! redactor's (they come from the payload, never from the answer), so whatever the answer
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let r = redactor();
     let text = String::from_utf8_lossy(rest);
-    match mode % 6 {
+    match mode % 7 {
         // The streamed user list, within the same bounds as a live answer.
         0 => {
             if let Ok(found) = tenable::user_from_list(rest, "alice@example.com") {
@@ -113,6 +113,42 @@ fuzz_target!(|data: &[u8]| {
                 ),
                 Err(e) => assert_printable(&e.to_string(), &r),
             }
+        }
+        // The list cutter against serde_json: a list the streamer accepts is one serde_json
+        // accepts, with the same items; cutting without parsing (a lookup's unwanted items)
+        // finds the same item boundaries.
+        5 => {
+            use serde_json::Value;
+            use tenable_rotate::transport::{BodyLimits, items};
+            let mut streamed = Vec::new();
+            let whole = serde_json::from_slice::<Value>(rest);
+            let Ok(count) =
+                items::for_each_item(rest, "users", BodyLimits::LIST, &mut |v: Value| streamed.push(v))
+            else {
+                return;
+            };
+            assert_eq!(count as usize, streamed.len());
+            match whole {
+                Ok(doc) => assert_eq!(doc.get("users"), Some(&Value::Array(streamed.clone()))),
+                // An item is parsed on its own, two levels below the answer's own nesting.
+                Err(e) => {
+                    assert!(e.to_string().contains("recursion limit"), "{e}");
+                    return;
+                }
+            }
+            let mut escaped = Vec::new();
+            let cut = items::for_each_wanted_item(
+                rest,
+                "users",
+                BodyLimits::LIST,
+                Some(&|_| None),
+                &mut |v: Value| escaped.push(v),
+            );
+            assert_eq!(cut.ok(), Some(count));
+            let with_escape = |v: &Value| serde_json::to_string(v).unwrap().contains('\\');
+            // Every item handed over had an escape in its text (its re-serialization may not).
+            assert!(escaped.len() <= streamed.len());
+            assert!(streamed.iter().filter(|v| with_escape(v)).count() <= escaped.len());
         }
         // Any text from outside, printed.
         _ => assert_printable(&text, &r),
