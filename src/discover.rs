@@ -489,7 +489,9 @@ fn each_user_alongside(
 ) -> Result<u64, TenableError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ListedUser>>(4);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
+        // Named for profilers; it fails to start only where `scope.spawn` would panic too.
+        let reader = std::thread::Builder::new().name("list-reader".into());
+        let reader = reader.spawn_scoped(scope, move || {
             let mut batch = Vec::with_capacity(USER_BATCH);
             let result = list(&mut |u| {
                 batch.push(u);
@@ -506,6 +508,7 @@ fn each_user_alongside(
             }
             result
         });
+        let reader = reader.expect("the list reader thread could not start");
         for batch in rx {
             batch.into_iter().for_each(&mut *each);
         }

@@ -373,7 +373,10 @@ impl VmClient {
             "users",
             None,
             &mut |text| {
-                each(listed_user(serde_json::from_slice(text)?));
+                // UTF-8 checked once for the whole item, not again for each string in it.
+                let text = std::str::from_utf8(text)
+                    .map_err(|_| <serde_json::Error as serde::de::Error>::custom("not UTF-8"))?;
+                each(listed_user(serde_json::from_str(text)?));
                 Ok(())
             },
         )?;
