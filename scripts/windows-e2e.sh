@@ -140,10 +140,31 @@ rm -rf "$scratch"
 echo "== end-to-end tests against the .exe under wine"
 t=$SECONDS
 log="$root/target/wine-test/e2e.log"
-TENABLE_ROTATE_TEST_BIN="$launcher" TENABLE_ROTATE_TEST_TARGET=windows \
-    cargo test --locked --test e2e -- --show-output "$@" 2>&1 | tee "$log" |
-    awk '/^successes:$/ { quiet = 1 } /^failures:$/ || /^test result:/ { quiet = 0 }
-         !quiet && !/^test .* ok$/' # failures in full; passing tests' output only in $log
+# suite LOG [FILTER...]: the suite against the .exe, its whole output in LOG.
+suite() {
+    local out="$1"; shift
+    TENABLE_ROTATE_TEST_BIN="$launcher" TENABLE_ROTATE_TEST_TARGET=windows \
+        cargo test --locked --test e2e -- --show-output "$@" 2>&1 | tee "$out" |
+        awk '/^successes:$/ { quiet = 1 } /^failures:$/ || /^test result:/ { quiet = 0 }
+             !quiet && !/^test .* ok$/' # failures in full; passing tests' output only in $log
+}
+if ! suite "$log" "$@"; then
+    # wine itself has been seen (once, in four CI runs of this step) to end a run of the
+    # .exe with exit 1 and no output at all (not our panic, which prints a line). A test that
+    # failed is run once more, on its own; it must pass then, and the note says it. More than
+    # three failures, or one that fails again, fail the step. The Linux suite has no second
+    # run.
+    failed="$(awk '/^failures:$/ { n++; next } n == 2 && /^    [A-Za-z0-9_:]+$/ { print $1 }' "$log")"
+    count="$(printf '%s' "$failed" | grep -c . || true)"
+    if [ "$count" -lt 1 ] || [ "$count" -gt 3 ]; then
+        echo "windows-e2e: $count tests failed under wine" >&2
+        exit 1
+    fi
+    echo "== once more, on their own: $(echo $failed)"
+    # shellcheck disable=SC2086 # one argument per test name
+    suite "$log.again" --exact $failed || { echo "windows-e2e: failed again under wine: $(echo $failed)" >&2; exit 1; }
+    echo "NOTE: passed on a second run under wine: $(echo $failed)"
+fi
 # Which tests did not apply to Windows, and why (libtest shows a passing test's output
 # under its name).
 awk '/^---- .* stdout ----$/ { name = $2 } /^skipped on Windows: / { print "  " name ": " $0 }' "$log"
