@@ -26,7 +26,7 @@ use super::bounded::{BodyLimits, OverLimit};
 pub const ITEM_MAX: usize = 1024 * 1024;
 
 /// Finds, in a text, the first span that may name what the caller looks for (see
-/// [`for_each_wanted_item`]).
+/// [`for_each_item_text`]).
 pub type Wanted<'a> = &'a dyn Fn(&[u8]) -> Option<Range<usize>>;
 
 /// How much is read at a time.
