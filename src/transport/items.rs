@@ -133,6 +133,11 @@ pub fn for_each_item_text(
     count.ok_or_else(|| serde_json::Error::custom(format!("the {key} list is missing")))
 }
 
+/// Whether `text` may be the start of a bare number or literal (`true`, `false`, `null`).
+fn bare_prefix(text: &[u8]) -> bool {
+    text.iter().all(|b| b"0123456789+-.eEtrufalsn".contains(b))
+}
+
 fn malformed(expected: &str) -> serde_json::Error {
     serde_json::Error::custom(format!("malformed list answer: expected {expected}"))
 }
@@ -152,8 +157,9 @@ struct Cutter<R> {
     read: u64,
     eof: bool,
     limits: BodyLimits,
-    /// What `wanted` found in `buf[from..to]`, while `buf` is not moved: (from, to, span).
-    found: Option<(usize, usize, Option<Range<usize>>)>,
+    /// The first span `wanted` found from an item's start to the end of what is held (or
+    /// `Some(None)`: none), until `buf` moves.
+    found: Option<Option<Range<usize>>>,
 }
 
 impl<R: Read> Cutter<R> {
@@ -224,9 +230,13 @@ impl<R: Read> Cutter<R> {
             let used = values.byte_offset();
             // A value that ends exactly where the buffer does may go on (a number's digits)
             // unless the input has ended; one cut by the buffer's end is parsed again.
+            // serde_json calls a number cut short (`-`, `1.`, `2e`) invalid, not unfinished:
+            // what is held being all number or literal bytes is read on too.
             let cut = match &parsed {
                 Some(Ok(_)) => used == held && !self.eof,
-                Some(Err(e)) => e.is_eof() && !self.eof,
+                Some(Err(e)) => {
+                    (e.is_eof() || bare_prefix(&self.buf[self.pos..self.held])) && !self.eof
+                }
                 None => !self.eof,
             };
             if !cut {
@@ -280,25 +290,21 @@ impl<R: Read> Cutter<R> {
     }
 
     /// Whether `wanted` finds a span inside `buf[pos..end]`, the text of one item. It searches
-    /// from `pos` to the end of what is held, once, and the answer serves every item up to the
-    /// span it found (or to the end of what is held).
+    /// from `pos` to the end of what is held, once: the first span (or none) then answers for
+    /// every item up to it, until `buf` moves (`fill` forgets it). Items only move forward and
+    /// never end past what is held, so that search always covered the item.
     fn is_wanted(&mut self, wanted: Wanted<'_>, end: usize) -> bool {
         let start = self.pos;
-        let known = match &self.found {
-            Some((from, to, span)) if *from <= start && end <= *to => match span {
-                None => Some(false),
-                Some(span) if span.start >= end => Some(false),
-                Some(span) if span.start >= start && span.end <= end => Some(true),
-                _ => None,
-            },
-            _ => None,
+        let span = match &self.found {
+            // A span behind this item was an earlier item's: search again from here.
+            Some(Some(span)) if span.start < start => None,
+            found => found.clone(),
         };
-        if let Some(known) = known {
-            return known;
-        }
-        let to = self.held;
-        let span = wanted(&self.buf[start..to]).map(|s| start + s.start..start + s.end);
-        self.found = Some((start, to, span.clone()));
+        let span = span.unwrap_or_else(|| {
+            let span = wanted(&self.buf[start..self.held]).map(|s| start + s.start..start + s.end);
+            self.found = Some(span.clone());
+            span
+        });
         match span {
             None => false,
             Some(span) if span.start >= end => false,
@@ -445,8 +451,9 @@ impl Scan {
         let mut closes = 0u64;
         for (i, lanes) in block.chunks_exact(16).enumerate() {
             let lanes = u8x16::new(lanes.try_into().expect("16 bytes"));
+            // 16 lanes: move_mask sets bits 0 to 15 only.
             let mask = |byte: u8, of: u8x16| {
-                (of.cmp_eq(u8x16::splat(byte)).move_mask() as u64 & 0xffff) << (16 * i)
+                (of.cmp_eq(u8x16::splat(byte)).move_mask() as u64) << (16 * i)
             };
             if mask(b'\\', lanes) != 0 {
                 return Block::Escapes;
@@ -811,6 +818,72 @@ mod tests {
         };
         let (n, got) = wanted_items(r#"{"users":["ab","ab"]}"#, 4096, &long_or_short).unwrap();
         assert_eq!((n, got.len()), (2, 2));
+    }
+
+    #[test]
+    fn a_span_across_two_items_picks_neither() {
+        // The span starts in the first user and ends in the second; a finder whose first span
+        // runs past an item is asked again about the item alone, which holds none.
+        let needle = br#"x"},{"y"#;
+        let find = |t: &[u8]| {
+            let at = t.windows(needle.len()).position(|w| w == needle)?;
+            Some(at..at + needle.len())
+        };
+        let text = r#"{"users":[{"a":"x"},{"y":1},{"b":"x"},{"y":2}]}"#;
+        for step in [1, 4, 4096] {
+            let (n, got) = wanted_items(text, step, &find).unwrap();
+            assert_eq!((n, got.len()), (4, 0), "step {step}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_read_again() {
+        struct Interrupting<'a>(&'a [u8], bool);
+        impl Read for Interrupting<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.1 = !self.1;
+                if self.1 {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                Trickle(self.0, 3)
+                    .read(buf)
+                    .inspect(|n| self.0 = &self.0[*n..])
+            }
+        }
+        let text = br#"{"users":[{"a":"b"},2,"c"]}"#;
+        let mut got = Vec::new();
+        let n = for_each_item(
+            Interrupting(text, false),
+            "users",
+            BodyLimits::LIST,
+            &mut |v: serde_json::Value| got.push(v),
+        )
+        .unwrap();
+        assert_eq!((n, got.len()), (3, 3));
+    }
+
+    #[test]
+    fn a_malformed_member_before_a_long_list_is_malformed_not_too_large() {
+        // Only a value that may be a number or literal cut by the read is read on: this one
+        // is refused where it stands, not after a mebibyte more.
+        let long = format!(r#"{{"a":[1 2],"users":[{}1]}}"#, "1,".repeat(ITEM_MAX));
+        for step in [64, CHUNK] {
+            let e = items(&long, BodyLimits::LIST, step).unwrap_err();
+            assert!(e.io_error_kind().is_none(), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_number_member_cut_by_a_read_is_read_whole() {
+        // Bare numbers beside the list, each split at every place by the read sizes.
+        let text = r#"{"total":1234567890,"users":[1],"offset":-98.765e4}"#;
+        for step in 1..=text.len() {
+            assert_eq!(
+                items(text, BodyLimits::LIST, step).unwrap(),
+                ["1"],
+                "step {step}"
+            );
+        }
     }
 
     fn is_over_limit(e: serde_json::Error) -> bool {
