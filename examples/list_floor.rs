@@ -10,12 +10,16 @@
 //! 2. inflate and cut into items (`transport::items`, nothing parsed);
 //! 3. inflate, cut, and parse every item with serde_json into nothing (`IgnoredAny`: every
 //!    byte checked, no value built);
-//! 4. as 3, into a `serde_json::Value` per item.
+//! 4. inflate, cut, and read every item as `discover` does, into a listed user, the fast way
+//!    (`tenable::listed_user_read_plainly`, serde_json only for an item that is not plain);
+//! 5. as 4, every item read by serde_json;
+//! 6. as 3, into a `serde_json::Value` per item.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
+use tenable_rotate::tenable;
 use tenable_rotate::transport::{BodyLimits, items};
 
 fn main() {
@@ -30,7 +34,7 @@ fn main() {
         std::process::exit(2);
     });
     let inflate = || flate2::read::GzDecoder::new(&gz[..]);
-    let steps: [(&str, &dyn Fn() -> u64); 4] = [
+    let steps: [(&str, &dyn Fn() -> u64); 6] = [
         ("inflate only", &|| {
             std::io::copy(&mut inflate(), &mut std::io::sink()).expect("inflate")
         }),
@@ -38,6 +42,20 @@ fn main() {
         ("inflate + cut + serde_json IgnoredAny", &|| {
             each(inflate(), &mut |text| {
                 serde_json::from_slice::<IgnoredAny>(text).map(drop)
+            })
+        }),
+        ("inflate + cut + a listed user read plainly", &|| {
+            each(inflate(), &mut |text| {
+                let text = std::str::from_utf8(text).expect("UTF-8");
+                std::hint::black_box(tenable::listed_user_read_plainly(text).expect("plain"));
+                Ok(())
+            })
+        }),
+        ("inflate + cut + a listed user read by serde_json", &|| {
+            each(inflate(), &mut |text| {
+                let text = std::str::from_utf8(text).expect("UTF-8");
+                std::hint::black_box(tenable::listed_user_read_by_serde(text)?);
+                Ok(())
             })
         }),
         ("inflate + cut + serde_json Value", &|| {

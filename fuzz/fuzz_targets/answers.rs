@@ -1,7 +1,8 @@
 //! Fuzzes what Tenable sends back: the streamed user list (through the body bounds),
 //! credential details on both platforms, SC envelopes, error bodies and their
-//! classification, `Retry-After`, ids on their way into a path, and the list cutter against
-//! serde_json. The first byte picks the parser, the second (where used) an HTTP status.
+//! classification, `Retry-After`, ids on their way into a path, and the list cutter and
+//! discover's plain user reader against serde_json. The first byte picks the parser, the
+//! second (where used) an HTTP status.
 //!
 //! Nothing may panic, and the oracle is by origin, not by value: the only secrets are the
 //! redactor's (they come from the payload, never from the answer), so whatever the answer
@@ -51,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let r = redactor();
     let text = String::from_utf8_lossy(rest);
-    match mode % 7 {
+    match mode % 8 {
         // The streamed user list, within the same bounds as a live answer.
         0 => {
             if let Ok(found) = tenable::user_from_list(rest, "alice@example.com") {
@@ -149,6 +150,16 @@ fuzz_target!(|data: &[u8]| {
             // Every item handed over had an escape in its text (its re-serialization may not).
             assert!(escaped.len() <= streamed.len());
             assert!(streamed.iter().filter(|v| with_escape(v)).count() <= escaped.len());
+        }
+        // A listed user read plainly (discover's fast path) against serde_json: what the fast
+        // path reads, serde_json reads the same; what it leaves, serde_json decides.
+        6 => {
+            let Ok(item) = std::str::from_utf8(rest) else {
+                return;
+            };
+            if let Some(user) = tenable::listed_user_read_plainly(item) {
+                assert_eq!(tenable::listed_user_read_by_serde(item).ok(), Some(user));
+            }
         }
         // Any text from outside, printed.
         _ => assert_printable(&text, &r),

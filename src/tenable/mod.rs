@@ -8,6 +8,7 @@
 
 mod credential;
 mod error;
+mod plain;
 mod sc;
 mod vm;
 mod wire;
@@ -20,7 +21,10 @@ pub use error::{
     sc_error_code,
 };
 pub use sc::{ScClient, ScUser};
-pub use vm::{CredentialStubs, VmClient, VmUser, user_from_list};
+pub use vm::{
+    CredentialStubs, VmClient, VmUser, listed_user_read_by_serde, listed_user_read_plainly,
+    user_from_list,
+};
 
 use crate::secret::Secret;
 use crate::transport::ApiKeyHeader;

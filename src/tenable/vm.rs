@@ -10,6 +10,7 @@ use ureq::http::Method;
 use super::credential::{self, Credential, CredentialMatch};
 use super::error::{Asked, IdShape, TenableError, classify, path_id};
 use super::lenient::Scalar;
+use super::plain;
 use super::wire::{self, Login, WireId};
 use super::{ApiKeys, Authorizations, ListedCredential, ListedUser, Platform, lenient};
 use crate::secret::{Redactor, Secret};
@@ -376,7 +377,11 @@ impl VmClient {
                 // UTF-8 checked once for the whole item, not again for each string in it.
                 let text = std::str::from_utf8(text)
                     .map_err(|_| <serde_json::Error as serde::de::Error>::custom("not UTF-8"))?;
-                each(listed_user(serde_json::from_str(text)?));
+                let user = match WireListedUser::read_plainly(text) {
+                    Some(user) => user,
+                    None => serde_json::from_str(text)?,
+                };
+                each(listed_user(user));
                 Ok(())
             },
         )?;
@@ -533,6 +538,50 @@ struct WireListedUser<'a> {
     kind: Option<Scalar<'a>>,
     #[serde(borrow)]
     lastlogin: Option<Scalar<'a>>,
+}
+
+impl<'a> WireListedUser<'a> {
+    /// Reads a plain user object (every TVM user is one) without serde, as serde_json would
+    /// read it; `None` leaves `text` to serde_json. See [`plain`].
+    fn read_plainly(text: &'a str) -> Option<WireListedUser<'a>> {
+        let mut user = WireListedUser::default();
+        let mut seen = 0u16;
+        let read = plain::for_each_member(text, &mut |key, value| {
+            let (bit, field) = match key {
+                "id" => (0, &mut user.id),
+                "username" => (1, &mut user.username),
+                "name" => (2, &mut user.name),
+                "email" => (3, &mut user.email),
+                "permissions" => (4, &mut user.permissions),
+                "enabled" => (5, &mut user.enabled),
+                "lockout" => (6, &mut user.lockout),
+                "login_fail_count" => (7, &mut user.login_fail_count),
+                "type" => (8, &mut user.kind),
+                "lastlogin" => (9, &mut user.lastlogin),
+                _ => return true,
+            };
+            // serde_json refuses a field named twice (even when the first was null).
+            if seen & (1 << bit) != 0 {
+                return false;
+            }
+            seen |= 1 << bit;
+            *field = value;
+            true
+        });
+        read.then_some(user)
+    }
+}
+
+/// A listed TVM user read from one item of `GET /users` the fast way, when the item is a
+/// plain object; for the tests and the fuzz target that hold it equal to
+/// [`listed_user_read_by_serde`].
+pub fn listed_user_read_plainly(text: &str) -> Option<ListedUser> {
+    WireListedUser::read_plainly(text).map(listed_user)
+}
+
+/// A listed TVM user read from one item of `GET /users` by serde_json.
+pub fn listed_user_read_by_serde(text: &str) -> Result<ListedUser, serde_json::Error> {
+    serde_json::from_str(text).map(listed_user)
 }
 
 /// A TVM role as `discover` shows it: `Standard [32]`, or `custom [N]` for a number Tenable
@@ -728,6 +777,106 @@ mod tests {
 
     fn matches(json: &str, name: &str) -> Result<VmUser, TenableError> {
         pick_user(find_in_user_list(&mut json.as_bytes(), name).unwrap(), name)
+    }
+
+    #[test]
+    fn a_listed_user_read_plainly_is_the_one_serde_json_reads() {
+        let plain = r#"{"id":100001,"uuid":"000005e4-0000-4000-8186-0000000186a1","username":"user1@example.com","user_name":"user1@example.com","email":"user1@example.com","name":"User One","type":"local","permissions":32,"enabled":true,"lockout":false,"login_fail_count":0,"login_fail_total":0,"lastlogin":1700000000000,"container_uuid":"c"}"#;
+        let user = listed_user_read_plainly(plain).expect("a plain user");
+        assert_eq!(
+            Ok(&user),
+            listed_user_read_by_serde(plain).as_ref().map_err(|_| ())
+        );
+        assert_eq!(user.role.as_deref(), Some("Standard [32]"));
+        assert_eq!(user.last_login, Some(1_700_000_000));
+        // A field named twice is refused by serde_json, so not read plainly either, even
+        // when the first was null or the field is one `discover` does not show.
+        for twice in [
+            r#"{"id":1,"id":2}"#,
+            r#"{"id":null,"id":2}"#,
+            r#"{"type":"local","type":"saml"}"#,
+        ] {
+            assert_eq!(listed_user_read_plainly(twice), None, "{twice}");
+            assert!(listed_user_read_by_serde(twice).is_err(), "{twice}");
+        }
+        let unshown_twice = r#"{"id":1,"uuid":"a","uuid":"b"}"#;
+        assert_eq!(
+            listed_user_read_plainly(unshown_twice).as_ref(),
+            listed_user_read_by_serde(unshown_twice).as_ref().ok()
+        );
+    }
+
+    #[test]
+    fn random_user_objects_read_plainly_match_serde_json_or_are_left_to_it() {
+        let keys = [
+            "id",
+            "username",
+            "name",
+            "email",
+            "permissions",
+            "enabled",
+            "lockout",
+            "login_fail_count",
+            "type",
+            "lastlogin",
+            "uuid",
+            "user_name",
+            "Id",
+        ];
+        let values = [
+            "1",
+            "0",
+            "64",
+            "32",
+            "\"32\"",
+            "\"\"",
+            "\" \"",
+            "\"alice@example.com\"",
+            "true",
+            "false",
+            "\"true\"",
+            "\"0\"",
+            "null",
+            "-1",
+            "1.5",
+            "1e3",
+            "99999999999999999999",
+            "\"local\"",
+            "\"SAML\"",
+            "[]",
+            "{\"a\":1}",
+            "\"a\\\"b\"",
+            "\"\\u00e9\"",
+            "\"é\"",
+            "1700000000000",
+            "\"1700000000000\"",
+            "007",
+        ];
+        let mut rng = fastrand::Rng::with_seed(13_13);
+        let (mut read, mut left) = (0, 0);
+        for _ in 0..20_000 {
+            let members: Vec<String> = (0..rng.usize(0..8))
+                .map(|_| {
+                    let key = rng.choice(&keys).unwrap();
+                    let value = rng.choice(&values).unwrap();
+                    let space = if rng.u8(..) < 20 { " " } else { "" };
+                    format!("\"{key}\"{space}:{space}{value}")
+                })
+                .collect();
+            let text = format!("{{{}}}", members.join(","));
+            let by_serde = listed_user_read_by_serde(&text);
+            match listed_user_read_plainly(&text) {
+                Some(user) => {
+                    read += 1;
+                    assert_eq!(Some(&user), by_serde.as_ref().ok(), "{text}");
+                }
+                None => left += 1,
+            }
+        }
+        assert!(
+            read > 2_000 && left > 2_000,
+            "{read} read plainly, {left} left"
+        );
     }
 
     #[test]
