@@ -13,6 +13,7 @@ mod sc;
 mod vm;
 mod wire;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use credential::{Credential, CredentialMatch, password_key_for};
@@ -85,19 +86,20 @@ pub struct ApiKeys {
 
 /// One user as `discover` lists it: what an administrator needs to decide whether Keeper can
 /// rotate it. Every field but `id` and `username` is what Tenable said, if it said it; a
-/// role below Administrator sees only id, username and email (tenable-api.md §1.b).
+/// role below Administrator sees only id, username and email (tenable-api.md §1.b). Its
+/// text may be borrowed from the answer it was read from (issue 13: 200 000 users).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListedUser {
+pub struct ListedUser<'a> {
     /// Tenable's id (digits on both platforms).
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// The username.
-    pub username: String,
+    pub username: Cow<'a, str>,
     /// Display name (TVM `name`; SC `firstname lastname`).
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// Email address.
-    pub email: Option<String>,
+    pub email: Option<Cow<'a, str>>,
     /// Role name (TVM from `permissions`; SC `role.name`).
-    pub role: Option<String>,
+    pub role: Option<Cow<'a, str>>,
     /// TVM's `permissions` number (16 Basic … 64 Administrator).
     pub permissions: Option<u64>,
     /// Whether the account is enabled.
@@ -106,12 +108,117 @@ pub struct ListedUser {
     /// `locked`).
     pub locked: Option<bool>,
     /// The platform's own word for how the user signs in (TVM `type`, SC `authType`).
-    pub auth_type: Option<String>,
+    pub auth_type: Option<Cow<'a, str>>,
     /// TVM only, when read (`GET /users/{id}/authorizations`): which sign-ins are permitted.
     pub authorizations: Option<Authorizations>,
     /// Last login, seconds since the epoch (TVM `lastlogin` is in ms; SC `lastLogin` in s;
     /// 0 means never).
     pub last_login: Option<i64>,
+}
+
+impl ListedUser<'_> {
+    /// The same user, its text its own.
+    pub fn into_owned(self) -> ListedUser<'static> {
+        let own = |t: Option<Cow<'_, str>>| t.map(|t| Cow::Owned(t.into_owned()));
+        ListedUser {
+            id: Cow::Owned(self.id.into_owned()),
+            username: Cow::Owned(self.username.into_owned()),
+            name: own(self.name),
+            email: own(self.email),
+            role: own(self.role),
+            permissions: self.permissions,
+            enabled: self.enabled,
+            locked: self.locked,
+            auth_type: own(self.auth_type),
+            authorizations: self.authorizations,
+            last_login: self.last_login,
+        }
+    }
+}
+
+/// Listed users packed into one buffer, to be handed from the thread that reads the list to
+/// the one that prints it without an allocation per user (issue 13).
+#[derive(Debug, Default)]
+pub struct ListedUsers {
+    text: String,
+    users: Vec<PackedUser>,
+}
+
+/// A [`ListedUser`] whose text is a range of [`ListedUsers::text`].
+#[derive(Debug)]
+struct PackedUser {
+    id: std::ops::Range<usize>,
+    username: std::ops::Range<usize>,
+    name: Option<std::ops::Range<usize>>,
+    email: Option<std::ops::Range<usize>>,
+    role: Option<std::ops::Range<usize>>,
+    auth_type: Option<std::ops::Range<usize>>,
+    permissions: Option<u64>,
+    enabled: Option<bool>,
+    locked: Option<bool>,
+    authorizations: Option<Authorizations>,
+    last_login: Option<i64>,
+}
+
+impl ListedUsers {
+    /// Room for `users` users of about 128 bytes of text each.
+    pub fn with_capacity(users: usize) -> ListedUsers {
+        ListedUsers {
+            text: String::with_capacity(users * 128),
+            users: Vec::with_capacity(users),
+        }
+    }
+
+    /// How many users it holds.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// Adds a copy of `user`.
+    pub fn push(&mut self, user: &ListedUser<'_>) {
+        let mut copy = |t: &str| {
+            let start = self.text.len();
+            self.text.push_str(t);
+            start..self.text.len()
+        };
+        let packed = PackedUser {
+            id: copy(&user.id),
+            username: copy(&user.username),
+            name: user.name.as_deref().map(&mut copy),
+            email: user.email.as_deref().map(&mut copy),
+            role: user.role.as_deref().map(&mut copy),
+            auth_type: user.auth_type.as_deref().map(&mut copy),
+            permissions: user.permissions,
+            enabled: user.enabled,
+            locked: user.locked,
+            authorizations: user.authorizations,
+            last_login: user.last_login,
+        };
+        self.users.push(packed);
+    }
+
+    /// The users, in the order they were added, their text borrowed from here.
+    pub fn iter(&self) -> impl Iterator<Item = ListedUser<'_>> {
+        let text = |r: &std::ops::Range<usize>| Cow::Borrowed(&self.text[r.clone()]);
+        self.users.iter().map(move |p| ListedUser {
+            id: text(&p.id),
+            username: text(&p.username),
+            name: p.name.as_ref().map(text),
+            email: p.email.as_ref().map(text),
+            role: p.role.as_ref().map(text),
+            auth_type: p.auth_type.as_ref().map(text),
+            permissions: p.permissions,
+            enabled: p.enabled,
+            locked: p.locked,
+            authorizations: p.authorizations,
+            last_login: p.last_login,
+        })
+    }
 }
 
 /// A TVM user's permitted sign-ins (`GET /users/{id}/authorizations`).
@@ -259,6 +366,20 @@ pub(crate) mod lenient {
         text_of(v.map(Scalar::of).as_ref())
     }
 
+    /// [`text`] of a [`Scalar`], its string kept as it is (borrowed when it was).
+    pub fn text_cow(v: Option<Scalar<'_>>) -> Option<Cow<'_, str>> {
+        // A first byte that is printable ASCII and not a space: not blank, no trim needed.
+        let blank = |s: &str| match s.as_bytes().first() {
+            Some(b'!'..=b'~') => false,
+            _ => s.trim().is_empty(),
+        };
+        match v? {
+            Scalar::Str(s) if !blank(&s) => Some(s),
+            Scalar::Num(n) => Some(Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
     /// [`text`] of a [`Scalar`].
     pub fn text_of(v: Option<&Scalar<'_>>) -> Option<String> {
         match v? {
@@ -312,6 +433,9 @@ pub(crate) mod lenient {
                 r#""  ""#,
                 r#""""#,
                 r#"" 42 ""#,
+                r#""x ""#,
+                r#""\u00a0""#,
+                "\"\u{2003}\"",
                 r#""true""#,
                 r#"" No ""#,
                 r#""1""#,
@@ -339,6 +463,11 @@ pub(crate) mod lenient {
                 };
                 let value: Value = serde_json::from_str(json).unwrap();
                 assert_eq!(text_of(Some(&scalar)), text(Some(&value)), "{json}");
+                assert_eq!(
+                    text_cow(Some(scalar.clone())).map(Cow::into_owned),
+                    text_of(Some(&scalar)),
+                    "{json}"
+                );
                 assert_eq!(flag_of(Some(&scalar)), flag(Some(&value)), "{json}");
                 assert_eq!(number_of(Some(&scalar)), number(Some(&value)), "{json}");
             }
@@ -352,5 +481,51 @@ pub(crate) mod lenient {
             assert!(matches!(owned, Scalar::Str(std::borrow::Cow::Owned(ref s)) if s == "bob"));
             assert_eq!(text_of(None), None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_users_read_back_as_they_went_in() {
+        let users = [
+            ListedUser {
+                id: "7".into(),
+                username: "b\u{e9}b@example.com".into(),
+                name: Some("Bob \"B\"".into()),
+                email: None,
+                role: Some("Standard [32]".into()),
+                permissions: Some(32),
+                enabled: Some(true),
+                locked: Some(false),
+                auth_type: Some("local".into()),
+                authorizations: Some(Authorizations {
+                    password: true,
+                    saml: false,
+                    api: true,
+                }),
+                last_login: Some(1_700_000_000),
+            },
+            ListedUser::default(),
+            ListedUser {
+                id: "8".into(),
+                username: "".into(),
+                email: Some("".into()),
+                last_login: Some(-1),
+                ..ListedUser::default()
+            },
+        ];
+        let mut packed = ListedUsers::with_capacity(1);
+        assert!(packed.is_empty());
+        for u in &users {
+            packed.push(u);
+        }
+        assert_eq!(packed.len(), 3);
+        let back: Vec<ListedUser<'_>> = packed.iter().collect();
+        assert_eq!(back, users);
+        assert!(back.iter().all(|u| matches!(u.id, Cow::Borrowed(_))));
+        assert_eq!(back[0].clone().into_owned(), users[0]);
     }
 }

@@ -4,6 +4,8 @@
 //! Every SC answer is an envelope `{"type","response","error_code","error_msg",…}`; ids are
 //! strings. A 2xx with a non-zero `error_code` is an error, as pyTenable treats it.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -441,24 +443,25 @@ const LISTED_USER_FIELDS: &str =
 
 /// An SC user object as `discover` shows it. `status` "0" is enabled (SC's value for an
 /// active account); `lastLogin` is seconds, "0" for never.
-fn listed_user(m: &Map<String, Value>) -> ListedUser {
+fn listed_user(m: &Map<String, Value>) -> ListedUser<'static> {
     let name = [m.get("firstname"), m.get("lastname")]
         .into_iter()
         .filter_map(lenient::text)
         .collect::<Vec<_>>()
         .join(" ");
     ListedUser {
-        id: lenient::text(m.get("id")).unwrap_or_default(),
-        username: lenient::text(m.get("username")).unwrap_or_default(),
-        name: (!name.is_empty()).then_some(name),
-        email: lenient::text(m.get("email")),
+        id: lenient::text(m.get("id")).unwrap_or_default().into(),
+        username: lenient::text(m.get("username")).unwrap_or_default().into(),
+        name: (!name.is_empty()).then_some(name.into()),
+        email: lenient::text(m.get("email")).map(Cow::Owned),
         role: m
             .get("role")
-            .and_then(|r| lenient::text(r.get("name")).or_else(|| lenient::text(Some(r)))),
+            .and_then(|r| lenient::text(r.get("name")).or_else(|| lenient::text(Some(r))))
+            .map(Cow::Owned),
         permissions: None,
         enabled: lenient::number(m.get("status")).map(|s| s == 0),
         locked: lenient::flag(m.get("locked")),
-        auth_type: lenient::text(m.get("authType")),
+        auth_type: lenient::text(m.get("authType")).map(Cow::Owned),
         authorizations: None,
         last_login: lenient::number(m.get("lastLogin")),
     }
@@ -468,7 +471,7 @@ fn listed_user(m: &Map<String, Value>) -> ListedUser {
 impl ScClient {
     /// The user that owns the API keys, with its role (`GET /rest/currentUser`). Bad keys are
     /// exit 3, as in [`ScClient::api_user`].
-    pub fn api_user_listed(&self) -> Result<ListedUser, TenableError> {
+    pub fn api_user_listed(&self) -> Result<ListedUser<'static>, TenableError> {
         let reply = self.transport.send(&Call::get(&format!(
             "/rest/currentUser?fields={LISTED_USER_FIELDS}"
         )))?;
@@ -480,7 +483,7 @@ impl ScClient {
 
     /// Every user these keys may see (`GET /rest/user`), one at a time. SC answers with one
     /// envelope, read whole within [`BodyLimits::WHOLE_LIST`].
-    pub fn each_user(&self, each: &mut dyn FnMut(ListedUser)) -> Result<u64, TenableError> {
+    pub fn each_user(&self, each: &mut dyn FnMut(ListedUser<'_>)) -> Result<u64, TenableError> {
         let reply = self.transport.send(
             &Call::get(&format!("/rest/user?fields={LISTED_USER_FIELDS}"))
                 .limits(BodyLimits::WHOLE_LIST),
