@@ -506,8 +506,10 @@ fn each_user_alongside(
     list: impl FnOnce(&mut dyn FnMut(ListedUser<'_>)) -> Result<u64, TenableError> + Send,
     each: &mut dyn FnMut(ListedUser<'_>),
 ) -> Result<u64, TenableError> {
-    // A batch is one buffer of text, so a user costs no allocation on either side.
+    // A batch is one buffer of text, so a user costs no allocation on either side; printed
+    // batches go back to be filled again, so the buffers are not allocated anew either.
     let (tx, rx) = std::sync::mpsc::sync_channel::<ListedUsers>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<ListedUsers>();
     std::thread::scope(|scope| {
         // Named for profilers; it fails to start only where `scope.spawn` would panic too.
         let reader = std::thread::Builder::new().name("list-reader".into());
@@ -516,11 +518,11 @@ fn each_user_alongside(
             let result = list(&mut |u| {
                 batch.push(&u);
                 if batch.len() == USER_BATCH {
+                    let empty = back_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| ListedUsers::with_capacity(USER_BATCH));
                     // A closed channel means this side is gone; the read ends on its own.
-                    let _ = tx.send(std::mem::replace(
-                        &mut batch,
-                        ListedUsers::with_capacity(USER_BATCH),
-                    ));
+                    let _ = tx.send(std::mem::replace(&mut batch, empty));
                 }
             });
             if !batch.is_empty() {
@@ -529,8 +531,11 @@ fn each_user_alongside(
             result
         });
         let reader = reader.expect("the list reader thread could not start");
-        for batch in rx {
+        for mut batch in rx {
             batch.iter().for_each(&mut *each);
+            batch.clear();
+            // The reader may be done and gone: then the batch is dropped here.
+            let _ = back_tx.send(batch);
         }
         reader
             .join()
@@ -706,6 +711,10 @@ struct Screen {
     windows: std::collections::HashSet<u64>,
     /// A 65 536-bit filter over `windows`, so that most positions cost one multiply.
     filter: Vec<u64>,
+    /// Every byte some form of a secret holds: a window with any other byte is none of
+    /// `windows`, so only runs of eight or more of these bytes are looked up (issue 13: in a
+    /// row of addresses and names most windows hold an `@`, a `.` or a space).
+    alphabet: [bool; 256],
 }
 
 /// The filter bit of a window.
@@ -728,6 +737,7 @@ impl Screen {
                 .collect()
         };
         let mut windows = std::collections::HashSet::new();
+        let mut alphabet = [false; 256];
         for secret in secrets {
             let mut forms = vec![secret.as_bytes().to_vec()];
             for once in b64(secret.as_bytes()) {
@@ -735,6 +745,9 @@ impl Screen {
                 forms.push(once);
             }
             for form in &forms {
+                for &b in form {
+                    alphabet[usize::from(b)] = true;
+                }
                 for w in form.windows(8) {
                     let mut key = [0u8; 8];
                     key.copy_from_slice(w);
@@ -751,6 +764,7 @@ impl Screen {
             values_suffice: secrets.iter().all(|s| !s.contains('"')),
             windows,
             filter,
+            alphabet,
         }
     }
 
@@ -776,14 +790,26 @@ impl Screen {
         let marked = bytes.iter().fold(false, |found, &b| {
             found | (b == b'\\') | (b == b'%') | (b == mark)
         });
-        marked
-            || bytes.windows(8).any(|w| {
+        if marked {
+            return true;
+        }
+        let mut run = 0;
+        for (end, &b) in bytes.iter().enumerate() {
+            // Without a branch: whether a byte is in the alphabet is not predictable.
+            let inside = usize::from(self.alphabet[usize::from(b)]);
+            run = (run + 1) * inside;
+            if run >= 8 {
                 let mut key = [0u8; 8];
-                key.copy_from_slice(w);
+                key.copy_from_slice(&bytes[end + 1 - 8..=end]);
                 let window = u64::from_le_bytes(key);
                 let bit = screen_bit(window);
-                self.filter[bit / 64] & (1 << (bit % 64)) != 0 && self.windows.contains(&window)
-            })
+                if self.filter[bit / 64] & (1 << (bit % 64)) != 0 && self.windows.contains(&window)
+                {
+                    return true;
+                }
+            }
+        }
+        false
     }
 }
 
@@ -1032,59 +1058,53 @@ impl<'a> Row<'a> {
                 let _ = serde_json::to_writer(&mut *out, v);
             }
         }
-        fn member(out: &mut Vec<u8>, key: &str, first: bool) {
-            out.extend_from_slice(if first { b"{\"" } else { b",\"" });
-            out.extend_from_slice(key.as_bytes());
-            out.extend_from_slice(b"\":");
-        }
-        fn opt_text(out: &mut Vec<u8>, key: &str, v: Option<&str>) {
-            member(out, key, false);
+        // Each key is written with its separator and colon in one copy: `,"email":`.
+        fn opt_text(out: &mut Vec<u8>, key: &[u8], v: Option<&str>) {
+            out.extend_from_slice(key);
             match v {
                 Some(v) => text(out, v),
                 None => out.extend_from_slice(b"null"),
             }
         }
-        fn opt_flag(out: &mut Vec<u8>, key: &str, v: Option<bool>) {
-            member(out, key, false);
+        fn opt_flag(out: &mut Vec<u8>, key: &[u8], v: Option<bool>) {
+            out.extend_from_slice(key);
             out.extend_from_slice(match v {
                 Some(true) => b"true",
                 Some(false) => b"false",
                 None => b"null",
             });
         }
-        member(out, "account", true);
-        match self.account.as_deref() {
-            Some(v) => text(out, v),
-            None => out.extend_from_slice(b"null"),
-        }
-        opt_flag(out, "can_edit", self.can_edit);
-        opt_text(out, "category", self.category.as_deref());
-        opt_text(out, "display_name", self.display_name.as_deref());
-        opt_text(out, "email", self.email.as_deref());
-        opt_flag(out, "enabled", self.enabled);
-        opt_text(out, "id", self.id.as_deref());
-        member(out, "key_record", false);
+        opt_text(out, b"{\"account\":", self.account.as_deref());
+        opt_flag(out, b",\"can_edit\":", self.can_edit);
+        opt_text(out, b",\"category\":", self.category.as_deref());
+        opt_text(out, b",\"display_name\":", self.display_name.as_deref());
+        opt_text(out, b",\"email\":", self.email.as_deref());
+        opt_flag(out, b",\"enabled\":", self.enabled);
+        opt_text(out, b",\"id\":", self.id.as_deref());
+        out.extend_from_slice(b",\"key_record\":");
         match &self.key_record {
             None => out.extend_from_slice(b"null"),
             Some(settings) => {
                 for (i, (k, v)) in settings.iter().enumerate() {
-                    member(out, k, i == 0);
+                    out.extend_from_slice(if i == 0 { b"{\"" } else { b",\"" });
+                    out.extend_from_slice(k.as_bytes());
+                    out.extend_from_slice(b"\":");
                     text(out, v);
                 }
                 out.extend_from_slice(if settings.is_empty() { b"{}" } else { b"}" });
             }
         }
-        opt_text(out, "kind", Some(self.kind));
-        opt_text(out, "last_login", self.last_login.as_deref());
-        opt_flag(out, "locked", self.locked);
-        opt_text(out, "name", self.name.as_deref());
-        opt_text(out, "pam_user_login", self.pam_user_login.as_deref());
-        opt_flag(out, "password_setting", self.password_setting);
-        opt_text(out, "reason", self.reason);
-        opt_text(out, "role", self.role.as_deref());
-        opt_text(out, "sign_in", self.sign_in.as_deref());
-        opt_text(out, "type", self.kind_name.as_deref());
-        opt_text(out, "verdict", Some(self.verdict));
+        opt_text(out, b",\"kind\":", Some(self.kind));
+        opt_text(out, b",\"last_login\":", self.last_login.as_deref());
+        opt_flag(out, b",\"locked\":", self.locked);
+        opt_text(out, b",\"name\":", self.name.as_deref());
+        opt_text(out, b",\"pam_user_login\":", self.pam_user_login.as_deref());
+        opt_flag(out, b",\"password_setting\":", self.password_setting);
+        opt_text(out, b",\"reason\":", self.reason);
+        opt_text(out, b",\"role\":", self.role.as_deref());
+        opt_text(out, b",\"sign_in\":", self.sign_in.as_deref());
+        opt_text(out, b",\"type\":", self.kind_name.as_deref());
+        opt_text(out, b",\"verdict\":", Some(self.verdict));
         out.push(b'}');
     }
 
@@ -1790,6 +1810,19 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD;
         assert!(!screen.maybe("\"user\",\"alice@example.com\",\"Standard [32]\""));
         assert!(screen.maybe(&format!("x{}y", &key[5..13])));
+        // Only runs of bytes a form holds are looked up: a fragment between others is found
+        // at the start, in the middle and at the end of a text.
+        for fragment in [&key[..8], &key[5..13], &key[24..]] {
+            for text in [
+                fragment.to_owned(),
+                format!("@{fragment}"),
+                format!("{fragment}."),
+                format!("a.b@{fragment}@c d"),
+            ] {
+                assert!(screen.maybe(&text), "{text}");
+            }
+        }
+        assert!(!screen.maybe(&format!("{}.{}", &key[..7], &key[7..14])));
         for shift in ["", "a", "ab"] {
             let once = b64.encode(format!("{shift}{key}"));
             assert!(screen.maybe(&format!("name {once}")), "{once}");

@@ -179,6 +179,12 @@ impl ListedUsers {
         self.users.is_empty()
     }
 
+    /// Empties it, keeping its room for the next users.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.users.clear();
+    }
+
     /// Adds a copy of `user`.
     pub fn push(&mut self, user: &ListedUser<'_>) {
         let mut copy = |t: &str| {
@@ -527,5 +533,10 @@ mod tests {
         assert_eq!(back, users);
         assert!(back.iter().all(|u| matches!(u.id, Cow::Borrowed(_))));
         assert_eq!(back[0].clone().into_owned(), users[0]);
+        drop(back);
+        packed.clear();
+        assert!(packed.is_empty());
+        packed.push(&users[2]);
+        assert_eq!(packed.iter().collect::<Vec<_>>(), [users[2].clone()]);
     }
 }

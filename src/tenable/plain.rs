@@ -143,6 +143,7 @@ impl QuoteIndex {
     }
 
     /// The position of the next quote.
+    #[inline(always)]
     fn next(&mut self) -> Option<usize> {
         while self.bits == 0 {
             self.word += 1;
@@ -155,6 +156,9 @@ impl QuoteIndex {
 }
 
 impl Strings for QuoteIndex {
+    // Inlined, as `literal_at` and `next`: an answer returned through memory and read back
+    // at once stalled the reader (store forwarding) on every member.
+    #[inline(always)]
     fn string<'a>(&mut self, text: &'a str, at: usize) -> Option<(&'a str, usize)> {
         // With no escape in `text`, quotes alternate: the next one after an opening quote
         // closes its string. A quote that is not next is not at `at`.
@@ -221,6 +225,7 @@ fn string_stop(bytes: &[u8]) -> Option<usize> {
 
 /// The literal (not a string) that starts at `at` (`None` inside for `null`), and the
 /// position after it.
+#[inline(always)]
 fn literal_at(bytes: &[u8], at: usize) -> Option<(Option<Scalar<'static>>, usize)> {
     let word = |w: &[u8]| bytes.get(at..at + w.len()) == Some(w);
     match bytes.get(at)? {
