@@ -493,10 +493,6 @@ pub fn run(
     Ok(summary)
 }
 
-/// Users handed over at a time between the thread that reads the list and the one that
-/// prints rows.
-const USER_BATCH: usize = 256;
-
 /// Runs `list` (a client's `each_user`) on a second thread while `each` judges and prints the
 /// users it yields on this one, in order: reading and parsing the answer and printing the rows
 /// each take about half of a large listing's time (issue 13). The channel holds at most a few
@@ -514,13 +510,12 @@ fn each_user_alongside(
         // Named for profilers; it fails to start only where `scope.spawn` would panic too.
         let reader = std::thread::Builder::new().name("list-reader".into());
         let reader = reader.spawn_scoped(scope, move || {
-            let mut batch = ListedUsers::with_capacity(USER_BATCH);
+            let fresh = || ListedUsers::with_capacity(ListedUsers::FULL_USERS);
+            let mut batch = fresh();
             let result = list(&mut |u| {
                 batch.push(&u);
-                if batch.len() == USER_BATCH {
-                    let empty = back_rx
-                        .try_recv()
-                        .unwrap_or_else(|_| ListedUsers::with_capacity(USER_BATCH));
+                if batch.is_full() {
+                    let empty = back_rx.try_recv().unwrap_or_else(|_| fresh());
                     // A closed channel means this side is gone; the read ends on its own.
                     let _ = tx.send(std::mem::replace(&mut batch, empty));
                 }

@@ -161,6 +161,19 @@ struct PackedUser {
 }
 
 impl ListedUsers {
+    /// Users a batch holds before it is handed over.
+    pub const FULL_USERS: usize = 256;
+
+    /// Text a batch holds before it is handed over, whatever the count: a hostile answer of
+    /// users with long fields keeps each batch, and so memory, bounded (issue 13).
+    pub const FULL_BYTES: usize = 1 << 20;
+
+    /// Whether it should be handed over: [`ListedUsers::FULL_USERS`] users, or
+    /// [`ListedUsers::FULL_BYTES`] of text.
+    pub fn is_full(&self) -> bool {
+        self.users.len() >= Self::FULL_USERS || self.text.len() >= Self::FULL_BYTES
+    }
+
     /// Room for `users` users of about 128 bytes of text each.
     pub fn with_capacity(users: usize) -> ListedUsers {
         ListedUsers {
@@ -538,5 +551,32 @@ mod tests {
         assert!(packed.is_empty());
         packed.push(&users[2]);
         assert_eq!(packed.iter().collect::<Vec<_>>(), [users[2].clone()]);
+    }
+
+    #[test]
+    fn a_batch_is_full_at_its_user_count_or_its_text_size() {
+        let short = ListedUser {
+            id: "1".into(),
+            ..ListedUser::default()
+        };
+        let mut batch = ListedUsers::default();
+        for _ in 1..ListedUsers::FULL_USERS {
+            batch.push(&short);
+        }
+        assert!(!batch.is_full());
+        batch.push(&short);
+        assert!(batch.is_full());
+        // Four users with 300 KiB names fill it long before the count does.
+        let long = ListedUser {
+            name: Some("n".repeat(300 << 10).into()),
+            ..short
+        };
+        let mut batch = ListedUsers::default();
+        for _ in 0..3 {
+            batch.push(&long);
+            assert!(!batch.is_full());
+        }
+        batch.push(&long);
+        assert!(batch.is_full());
     }
 }
