@@ -12,7 +12,8 @@
 //! An object of up to [`INDEXED_MAX`] bytes with no backslash and no byte below 0x20 (every
 //! compact TVM user) has its quotes found 16 bytes at a time first (SIMD compares, as the
 //! list cutter does): with no escape, quotes alternate between opening and closing a string,
-//! so no string is looked through byte by byte. Any other object is read a byte at a time.
+//! so no string is looked through byte by byte. Any other object is read a byte at a time,
+//! each string eight bytes at a time.
 
 use std::borrow::Cow;
 
@@ -130,11 +131,14 @@ impl QuoteIndex {
             mark(i, chunk.try_into().expect("16 bytes"));
             i += 1;
         }
-        // The last bytes are padded with spaces, which are neither quotes nor refused.
+        // The last bytes are padded with spaces, which are neither quotes nor refused. There
+        // are none when the length is a multiple of 16 (and no word for them at the limit).
         let tail = chunks.remainder();
-        let mut lanes = [b' '; 16];
-        lanes[..tail.len()].copy_from_slice(tail);
-        mark(i, lanes);
+        if !tail.is_empty() {
+            let mut lanes = [b' '; 16];
+            lanes[..tail.len()].copy_from_slice(tail);
+            mark(i, lanes);
+        }
         (refused == 0).then_some(QuoteIndex {
             bits: words[0],
             words,
@@ -447,6 +451,26 @@ mod tests {
         assert!(QuoteIndex::of(b"{\"a\":\n1}").is_none());
         assert!(agrees("{\"a\":\n1}"));
         assert!(QuoteIndex::of(br#"{"a":"\u0041"}"#).is_none());
+    }
+
+    #[test]
+    fn objects_of_every_length_up_to_the_index_limit_and_past_it_are_read() {
+        // Every length from 2 to past the limit, so the last chunk is full, partial or absent
+        // and the object ends on every position of a word, at the limit too.
+        for len in 2..=INDEXED_MAX + 40 {
+            let text = match len {
+                2 => "{}".to_owned(),
+                3..=8 => format!("{{{}}}", " ".repeat(len - 2)),
+                _ => format!("{{\"a\":\"{}\"}}", "b".repeat(len - 8)),
+            };
+            assert_eq!(text.len(), len);
+            assert_eq!(
+                QuoteIndex::of(text.as_bytes()).is_some(),
+                len <= INDEXED_MAX
+            );
+            assert!(agrees(&text), "{len}");
+            assert_eq!(members(&text), scanned(&text), "{len}");
+        }
     }
 
     #[test]
