@@ -357,6 +357,12 @@ mod tests {
             r#"{"a":tru}"#,
             r#"{"a":truex}"#,
             r#"{"a":nul}"#,
+            // Words of the right length and first letter (a mutation run found these untested).
+            r#"{"a":trve}"#,
+            r#"{"a":fa1se}"#,
+            r#"{"a":nu11}"#,
+            r#"{"a":fa1se,"b":1}"#,
+            r#"{"a":nu11,"b":1}"#,
             r#"{"a":"unterminated}"#,
             "{\"a\":\"tab\tinside\"}",
             "{\"a\":\"line\nbreak\"}",
@@ -487,6 +493,9 @@ mod tests {
     #[test]
     fn random_objects_are_read_as_serde_reads_them_or_left_to_it() {
         let atoms = [
+            "fa1se",
+            "nu11",
+            "trve",
             "\"\"",
             "\"x\"",
             "\"é\"",
