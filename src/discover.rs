@@ -774,6 +774,7 @@ impl Screen {
 
     /// Whether `text` might quote a secret (then the redactor must look at it).
     fn maybe(&self, text: &str) -> bool {
+        // A backslash is looked for anyway: no further mark.
         self.maybe_marked(text, b'\\')
     }
 
