@@ -370,3 +370,119 @@ fn every_credential_of_a_seeded_tenant_is_listed_once_across_pages() {
     assert_eq!(json["counts"]["accounts_in_several_credentials"], 0);
     assert_eq!(e.request_count("GET /credentials"), 3);
 }
+
+/// A fake TVM whose `GET /users` answers `users` (raw JSON text of the list's items), for the
+/// API keys' own user an Administrator, and no managed credentials.
+fn vm_listing(users: &'static str) -> super::fake_tenable::Fake {
+    use super::fake_tenable::{Action, Answer, Body, Fake};
+    Fake::start().script(move |req, _| {
+        if req.is("GET", "/session") {
+            Action::Answer(Answer::json(
+                200,
+                &serde_json::json!({"id": 1, "username": "api@example.com", "permissions": 64, "type": "local"}),
+            ))
+        } else if req.is("GET", "/users") {
+            let body = format!("{{\"users\":[{users}]}}");
+            Action::Answer(Answer {
+                status: 200,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: Body::Bytes(body.into_bytes()),
+                gzip: true,
+            })
+        } else if req.is("GET", "/credentials") {
+            Action::Answer(Answer::json(
+                200,
+                &serde_json::json!({"credentials": [], "pagination": {"total": 0}}),
+            ))
+        } else {
+            Action::Answer(Answer::boom(404, "Not Found"))
+        }
+    })
+}
+
+#[test]
+fn odd_users_from_a_misbehaving_tvm_are_read_as_serde_json_reads_them() {
+    // Plain users and ones that are not (escapes, a key quoted JSON-escaped, a negative id, a
+    // role as text, an object of exactly 1 KiB, a nested member): every one listed, read the
+    // same way, nothing of the keys printed, nothing sent but reads.
+    const USERS: &str = concat!(
+        r#"{"id":7,"username":"plain@example.com","type":"local","permissions":32,"enabled":true},"#,
+        r#"{"id":8,"username":"b\u006fb@example.com","name":"Bob \"B\"","type":"LOCAL","permissions":"64"},"#,
+        r#"{"id":-9,"username":"neg@example.com","type":"saml","enabled":false,"groups":[{"a":1}]},"#,
+    );
+    let fill = "x".repeat(1024 - r#"{"id":10,"username":"long@example.com","name":""}"#.len());
+    let long = format!(r#"{{"id":10,"username":"long@example.com","name":"{fill}"}}"#);
+    assert_eq!(long.len(), 1024);
+    let quoting = format!(
+        r#",{{"id":11,"username":"q@example.com","name":"{}"}}"#,
+        super::fake_tenable::json_escaped(&format!("say \"{ACCESS}\""))
+    );
+    let users: &'static str = format!("{USERS}{long}{quoting}").leak();
+    let f = vm_listing(users);
+    let out = run(
+        &["discover", "--url", &f.url(), "--output", "json"],
+        b"",
+        &[
+            ("TENABLE_ACCESS_KEY", ACCESS),
+            ("TENABLE_SECRET_KEY", SECRET),
+        ],
+    );
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = rows(&json)
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "plain@example.com",
+            "bob@example.com",
+            "neg@example.com",
+            "long@example.com",
+            "q@example.com"
+        ]
+    );
+    assert_eq!(row(&json, "bob@example.com")["display_name"], "Bob \"B\"");
+    assert_eq!(row(&json, "bob@example.com")["role"], "Administrator [64]");
+    assert_eq!(row(&json, "neg@example.com")["id"], "-9");
+    assert_eq!(row(&json, "neg@example.com")["verdict"], "not-rotatable");
+    assert_eq!(
+        row(&json, "long@example.com")["display_name"]
+            .as_str()
+            .map(str::len),
+        Some(untrusted_cap(&fill))
+    );
+    assert!(
+        f.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        f.routes()
+    );
+}
+
+/// How long `discover` shows a field of `text`: whole, or cut to the field cap with a note.
+fn untrusted_cap(text: &str) -> usize {
+    tenable_rotate::untrusted::field(text).len()
+}
+
+#[test]
+fn a_user_named_twice_in_a_field_makes_the_list_unreadable_in_one_line() {
+    // serde_json refuses a field named twice; the plain reader must not read it either.
+    let f = vm_listing(r#"{"id":7,"username":"a@example.com"},{"id":8,"id":9,"username":"b"}"#);
+    let out = run(
+        &["discover", "--url", &f.url()],
+        b"",
+        &[
+            ("TENABLE_ACCESS_KEY", ACCESS),
+            ("TENABLE_SECRET_KEY", SECRET),
+        ],
+    );
+    out.expect_code(6).expect_no_secret(&SECRETS);
+    out.expect_error_line("the Tenable password was not changed");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        f.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        f.routes()
+    );
+}
