@@ -700,22 +700,35 @@ impl Accounts {
 /// with no `\` or `%` (JSON escapes and percent-encoding, which the redactor also decodes),
 /// cannot match the redactor, and is printed with the same escaping and cap but without the
 /// redactor's pass. Any other line takes the redactor's full path, as before.
+///
+/// Not every window of the text is looked up (issue 13: that was a sixth of `discover`'s
+/// time at 200 000 rows). Any eight bytes in a row hold the four bytes that start at the one
+/// position among their first five that is a multiple of five. So a text whose 4-byte pieces
+/// at positions 0, 5, 10, ... are none of the forms' pieces holds none of their windows; only
+/// around a piece that may be one are the windows looked up.
 struct Screen {
     /// Whether no secret holds a `"`, so that screening a JSON row's values is enough.
     values_suffice: bool,
     windows: std::collections::HashSet<u64>,
-    /// A 65 536-bit filter over `windows`, so that most positions cost one multiply.
+    /// A 65 536-bit filter over `windows`, so that most windows looked up cost one multiply.
     filter: Vec<u64>,
-    /// Every byte some form of a secret holds: a window with any other byte is none of
-    /// `windows`, so only runs of eight or more of these bytes are looked up (issue 13: in a
-    /// row of addresses and names most windows hold an `@`, a `.` or a space).
-    alphabet: [bool; 256],
+    /// A 262 144-bit filter over every 4-byte piece of every form.
+    pieces: Vec<u64>,
 }
 
-/// The filter bit of a window.
-fn screen_bit(window: u64) -> usize {
-    (window.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+/// The bit of `value` in a filter of `2^bits` bits.
+fn screen_bit(value: u64, bits: u32) -> usize {
+    (value.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
+
+/// Whether `bit` is set in `filter`.
+fn filter_holds(filter: &[u64], bit: usize) -> bool {
+    filter[bit / 64] & (1 << (bit % 64)) != 0
+}
+
+/// The bits of [`Screen::filter`] and [`Screen::pieces`].
+const WINDOW_BITS: u32 = 16;
+const PIECE_BITS: u32 = 18;
 
 impl Screen {
     fn new(secrets: &[&str]) -> Screen {
@@ -732,7 +745,9 @@ impl Screen {
                 .collect()
         };
         let mut windows = std::collections::HashSet::new();
-        let mut alphabet = [false; 256];
+        let mut filter = vec![0u64; 1 << (WINDOW_BITS - 6)];
+        let mut pieces = vec![0u64; 1 << (PIECE_BITS - 6)];
+        let set = |filter: &mut [u64], bit: usize| filter[bit / 64] |= 1 << (bit % 64);
         for secret in secrets {
             let mut forms = vec![secret.as_bytes().to_vec()];
             for once in b64(secret.as_bytes()) {
@@ -740,26 +755,22 @@ impl Screen {
                 forms.push(once);
             }
             for form in &forms {
-                for &b in form {
-                    alphabet[usize::from(b)] = true;
-                }
                 for w in form.windows(8) {
-                    let mut key = [0u8; 8];
-                    key.copy_from_slice(w);
-                    windows.insert(u64::from_le_bytes(key));
+                    let window = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                    windows.insert(window);
+                    set(&mut filter, screen_bit(window, WINDOW_BITS));
+                }
+                for p in form.windows(4) {
+                    let piece = u32::from_le_bytes(p.try_into().expect("4 bytes"));
+                    set(&mut pieces, screen_bit(u64::from(piece), PIECE_BITS));
                 }
             }
-        }
-        let mut filter = vec![0u64; 1024];
-        for w in &windows {
-            let bit = screen_bit(*w);
-            filter[bit / 64] |= 1 << (bit % 64);
         }
         Screen {
             values_suffice: secrets.iter().all(|s| !s.contains('"')),
             windows,
             filter,
-            alphabet,
+            pieces,
         }
     }
 
@@ -767,9 +778,19 @@ impl Screen {
     /// when [`Screen::values_suffice`]: the rest of the line is this program's own text, and
     /// a fragment across a value's edge would hold the quote that delimits it, which no
     /// secret holds then (a quote inside a value is escaped, and a value with `\` or `"`
-    /// is sent to the redactor).
+    /// is sent to the redactor). A value equal to the one before it in [`Row::texts`] (a
+    /// user's name, email and login are often one text) is not screened again.
     fn maybe_row(&self, row: &Row<'_>) -> bool {
-        !self.values_suffice || row.values().any(|v| self.maybe_marked(v, b'"'))
+        if !self.values_suffice {
+            return true;
+        }
+        let mut before = None;
+        let text_may = row.texts().into_iter().flatten().any(|v| {
+            let again = before == Some(v);
+            before = Some(v);
+            !again && self.maybe_marked(v, b'"')
+        });
+        text_may || row.settings().any(|v| self.maybe_marked(v, b'"'))
     }
 
     /// Whether `text` might quote a secret (then the redactor must look at it).
@@ -781,31 +802,29 @@ impl Screen {
     /// [`Screen::maybe`], and true as well when `text` holds `mark`.
     fn maybe_marked(&self, text: &str, mark: u8) -> bool {
         let bytes = text.as_bytes();
-        // Folded over every byte (no early exit), so the compiler can vectorize it: the
-        // byte-at-a-time search was a third of screening 200 000 rows (issue 13).
-        let marked = bytes.iter().fold(false, |found, &b| {
-            found | (b == b'\\') | (b == b'%') | (b == mark)
+        let marked = untrusted::any_byte(bytes, |w| {
+            untrusted::bytes_equal(w, b'\\')
+                | untrusted::bytes_equal(w, b'%')
+                | untrusted::bytes_equal(w, mark)
         });
         if marked {
             return true;
         }
-        let mut run = 0;
-        for (end, &b) in bytes.iter().enumerate() {
-            // Without a branch: whether a byte is in the alphabet is not predictable.
-            let inside = usize::from(self.alphabet[usize::from(b)]);
-            run = (run + 1) * inside;
-            if run >= 8 {
-                let mut key = [0u8; 8];
-                key.copy_from_slice(&bytes[end + 1 - 8..=end]);
-                let window = u64::from_le_bytes(key);
-                let bit = screen_bit(window);
-                if self.filter[bit / 64] & (1 << (bit % 64)) != 0 && self.windows.contains(&window)
-                {
-                    return true;
-                }
-            }
+        if bytes.len() < 8 {
+            return false;
         }
-        false
+        // Every 8-byte window [s, s + 8) holds the piece at the multiple of five `at` in
+        // [s, s + 4], and `at + 4 <= s + 8 <= len`.
+        (0..=bytes.len() - 4).step_by(5).any(|at| {
+            let piece = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+            filter_holds(&self.pieces, screen_bit(u64::from(piece), PIECE_BITS))
+                && (at.saturating_sub(4)..=at.min(bytes.len() - 8)).any(|start| {
+                    let window =
+                        u64::from_le_bytes(bytes[start..start + 8].try_into().expect("8 bytes"));
+                    filter_holds(&self.filter, screen_bit(window, WINDOW_BITS))
+                        && self.windows.contains(&window)
+                })
+        })
     }
 }
 
@@ -1041,11 +1060,12 @@ impl<'a> Row<'a> {
     /// whole; any other goes through serde_json.
     fn write_json(&self, out: &mut Vec<u8>) {
         fn text(out: &mut Vec<u8>, v: &str) {
-            // Folded over every byte (no early exit), so the compiler can vectorize it.
-            let plain = v
-                .bytes()
-                .fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
-            if plain {
+            let escaped = untrusted::any_byte(v.as_bytes(), |w| {
+                untrusted::bytes_below(w, 0x20)
+                    | untrusted::bytes_equal(w, b'"')
+                    | untrusted::bytes_equal(w, b'\\')
+            });
+            if !escaped {
                 out.push(b'"');
                 out.extend_from_slice(v.as_bytes());
                 out.push(b'"');
@@ -1104,29 +1124,32 @@ impl<'a> Row<'a> {
         out.push(b'}');
     }
 
-    /// Every text value of the row (what came from Tenable, and our words).
-    fn values(&self) -> impl Iterator<Item = &str> {
+    /// Every text value of the row but its key record settings (what came from Tenable, and
+    /// our words); `None` where the row has none.
+    fn texts(&self) -> [Option<&str>; 12] {
+        // Texts that are often one (a user's email, name and login; a credential's account
+        // and login) side by side: [`Screen::maybe_row`] skips a text equal to the one before.
         [
-            &self.account,
-            &self.category,
-            &self.display_name,
-            &self.email,
-            &self.id,
-            &self.name,
-            &self.pam_user_login,
-            &self.role,
-            &self.kind_name,
+            self.display_name.as_deref(),
+            self.email.as_deref(),
+            self.name.as_deref(),
+            self.pam_user_login.as_deref(),
+            self.account.as_deref(),
+            self.id.as_deref(),
+            self.category.as_deref(),
+            self.role.as_deref(),
+            self.kind_name.as_deref(),
+            self.reason,
+            self.last_login.as_deref(),
+            self.sign_in.as_deref(),
         ]
-        .into_iter()
-        .filter_map(|v| v.as_deref())
-        .chain(
-            self.key_record
-                .iter()
-                .flat_map(|kr| kr.iter().map(|(_, v)| &**v)),
-        )
-        .chain(self.reason)
-        .chain(self.last_login.as_deref())
-        .chain(self.sign_in.as_deref())
+    }
+
+    /// The values of the row's key record settings.
+    fn settings(&self) -> impl Iterator<Item = &str> {
+        self.key_record
+            .iter()
+            .flat_map(|kr| kr.iter().map(|(_, v)| &**v))
     }
 
     /// The row as one CSV line, in [`CSV_COLUMNS`] order.
@@ -1830,6 +1853,55 @@ mod tests {
     }
 
     #[test]
+    fn the_screen_finds_every_window_that_looking_at_each_would_find() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let screen = Screen::new(&[key, "AKIA-access-key-0123"]);
+        let once = b64.encode(format!("a{key}"));
+        let twice = b64.encode(&once);
+        let forms = [
+            key.to_owned(),
+            once,
+            twice,
+            "AKIA-access-key-0123".to_owned(),
+        ];
+        // What the screen stands for: any 8-byte window of the text is one of a form's.
+        let brute = |text: &[u8]| {
+            text.windows(8).any(|w| {
+                screen
+                    .windows
+                    .contains(&u64::from_le_bytes(w.try_into().unwrap()))
+            })
+        };
+        let mut rng = fastrand::Rng::with_seed(13);
+        let (mut found, mut clear) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            for _ in 0..rng.usize(1..5) {
+                match rng.u8(..3) {
+                    0 => {
+                        let form = forms[rng.usize(..forms.len())].as_bytes();
+                        let start = rng.usize(..form.len());
+                        let end = rng.usize(start..=form.len().min(start + 12));
+                        text.extend_from_slice(&form[start..end]);
+                    }
+                    1 => text.extend((0..rng.usize(..9)).map(|_| rng.alphanumeric() as u8)),
+                    _ => text.extend_from_slice(
+                        [&b"@"[..], b".", b" ", b"user", b"example.com"][rng.usize(..5)],
+                    ),
+                }
+            }
+            let text = String::from_utf8(text).unwrap();
+            let expected = brute(text.as_bytes());
+            assert_eq!(screen.maybe_marked(&text, b'"'), expected, "{text:?}");
+            if expected { found += 1 } else { clear += 1 }
+        }
+        // Both answers were tried many times.
+        assert!(found > 1_000 && clear > 1_000, "{found} {clear}");
+    }
+
+    #[test]
     fn a_row_goes_to_the_redactor_when_any_value_may_quote_a_key() {
         let key = "0123456789abcdef0123456789abcdef";
         let screen = Screen::new(&[key]);
@@ -1845,12 +1917,17 @@ mod tests {
         let j = judged(&plain);
         assert!(!screen.maybe_row(&Row::new(Platform::Vm, Some(&plain), None, &j)));
         let fragment = &key[3..11];
-        let quoting: [&dyn Fn(&mut ListedUser); 5] = [
+        let quoting: [&dyn Fn(&mut ListedUser); 6] = [
             &|u| u.id = format!("7{fragment}").into(),
             &|u| u.username = format!("{fragment}@example.com").into(),
             &|u| u.email = Some(format!("a{fragment}").into()),
             &|u| u.name = Some(format!("say \"{fragment}").into()),
             &|u| u.auth_type = Some(format!("local{fragment}").into()),
+            // The same text twice: screened once, still found.
+            &|u| {
+                u.username = format!("{fragment}@example.com").into();
+                u.email = Some(u.username.clone());
+            },
         ];
         for change in quoting {
             let mut u = plain.clone();
