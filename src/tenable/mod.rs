@@ -162,7 +162,7 @@ struct PackedUser {
 
 impl ListedUsers {
     /// Users a batch holds before it is handed over.
-    pub const FULL_USERS: usize = 256;
+    pub const FULL_USERS: usize = 1024;
 
     /// Text a batch holds before it is handed over, whatever the count: a hostile answer of
     /// users with long fields keeps each batch, and so memory, bounded (issue 13).

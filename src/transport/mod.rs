@@ -18,6 +18,7 @@
 //! This module knows Tenable only as "a base URL and an auth header"; it does not parse
 //! bodies, beyond handing a bounded streaming reader to a caller that wants one.
 
+mod ahead;
 pub mod bounded;
 mod error;
 pub mod items;
@@ -354,8 +355,10 @@ impl Transport {
             Ok(match body {
                 Some(reader) => {
                     let mut each = each.borrow_mut();
-                    let parsed =
-                        items::for_each_item_text(reader, key, call.limits, wanted, &mut **each);
+                    // Receiving and inflating run beside cutting and parsing.
+                    let parsed = ahead::read_ahead(reader, |reader| {
+                        items::for_each_item_text(reader, key, call.limits, wanted, &mut **each)
+                    });
                     if let Err(e) = &parsed {
                         if e.io_error_kind().is_some() {
                             // Over a bound, or the connection broke mid-body: either way the
@@ -375,7 +378,7 @@ impl Transport {
     fn send_with<T>(
         &self,
         call: &Call<'_>,
-        finish: impl Fn(Reply, Option<&mut dyn Read>) -> Result<T, TransportError>,
+        finish: impl Fn(Reply, Option<&mut (dyn Read + Send)>) -> Result<T, TransportError>,
     ) -> Result<T, TransportError> {
         let url = self.base.join(call.path);
         let mut last_request_id: Option<String> = None;
