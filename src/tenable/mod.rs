@@ -166,7 +166,7 @@ impl ListedUsers {
 
     /// Text a batch holds before it is handed over, whatever the count: a hostile answer of
     /// users with long fields keeps each batch, and so memory, bounded (issue 13).
-    pub const FULL_BYTES: usize = 1 << 20;
+    pub const FULL_BYTES: usize = 1 << 18;
 
     /// Whether it should be handed over: [`ListedUsers::FULL_USERS`] users, or
     /// [`ListedUsers::FULL_BYTES`] of text.

@@ -460,6 +460,55 @@ fn odd_users_from_a_misbehaving_tvm_are_read_as_serde_json_reads_them() {
     );
 }
 
+#[test]
+fn users_with_names_of_900_kb_are_listed_within_20_mib() {
+    // A hostile or broken tenant: 100 users whose names are 900 KB each (90 MB). Listed users
+    // cross to the printing thread in batches handed over at 256 KiB of text, so memory does
+    // not follow the names: 16 MiB here, 22 MiB when batches went at 1 MiB (BENCHMARKS.md).
+    use super::fake_tenable::{Action, Answer, Body, Fake};
+    let unit = format!(
+        r#"{{"id":7,"username":"long@example.com","name":"{}","type":"local","permissions":32,"enabled":true}},"#,
+        "x".repeat(900_000)
+    );
+    let f = Fake::start().script(move |req, _| {
+        if req.is("GET", "/session") {
+            Action::Answer(Answer::json(
+                200,
+                &serde_json::json!({"id": 1, "username": "api@example.com", "permissions": 64}),
+            ))
+        } else if req.is("GET", "/users") {
+            Action::Answer(Answer::streamed(
+                200,
+                Body::Repeat {
+                    prefix: br#"{"users":["#.to_vec(),
+                    unit: unit.clone().into_bytes(),
+                    times: Some(100),
+                    suffix: br#"{"id":8,"username":"last@example.com"}]}"#.to_vec(),
+                },
+            ))
+        } else if req.is("GET", "/credentials") {
+            Action::Answer(Answer::json(
+                200,
+                &serde_json::json!({"credentials": [], "pagination": {"total": 0}}),
+            ))
+        } else {
+            Action::Answer(Answer::boom(404, "Not Found"))
+        }
+    });
+    let (out, peak) = run_measured(
+        &["discover", "--url", &f.url(), "--output", "json"],
+        b"",
+        &[
+            ("TENABLE_ACCESS_KEY", ACCESS),
+            ("TENABLE_SECRET_KEY", SECRET),
+        ],
+    );
+    out.expect_code(0).expect_no_secret(&SECRETS);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows(&json).len(), 101);
+    assert!(peak < 20 * 1024, "peak RSS {peak} KiB");
+}
+
 /// How long `discover` shows a field of `text`: whole, or cut to the field cap with a note.
 fn untrusted_cap(text: &str) -> usize {
     tenable_rotate::untrusted::field(text).len()
