@@ -43,14 +43,7 @@ fn discover(e: &Emulator, args: &[&str]) -> Run {
     let url = e.url();
     let mut all = vec!["discover", "--url", url.as_str()];
     all.extend_from_slice(args);
-    run(
-        &all,
-        b"",
-        &[
-            ("TENABLE_ACCESS_KEY", ACCESS),
-            ("TENABLE_SECRET_KEY", SECRET),
-        ],
-    )
+    run(&all, b"", &KEYS)
 }
 
 fn rows(json: &Value) -> Vec<&Value> {
@@ -371,10 +364,22 @@ fn every_credential_of_a_seeded_tenant_is_listed_once_across_pages() {
     assert_eq!(e.request_count("GET /credentials"), 3);
 }
 
-/// A fake TVM whose `GET /users` answers `users` (raw JSON text of the list's items), for the
-/// API keys' own user an Administrator, and no managed credentials.
+/// A fake TVM whose `GET /users` answers `users` (raw JSON text of the list's items, gzipped),
+/// for the API keys' own user an Administrator, and no managed credentials.
 fn vm_listing(users: &'static str) -> super::fake_tenable::Fake {
-    use super::fake_tenable::{Action, Answer, Body, Fake};
+    use super::fake_tenable::{Answer, Body};
+    let body = format!("{{\"users\":[{users}]}}");
+    vm_answering_users(Answer {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Bytes(body.into_bytes()),
+        gzip: true,
+    })
+}
+
+/// [`vm_listing`] with `GET /users` answered by `users`.
+fn vm_answering_users(users: super::fake_tenable::Answer) -> super::fake_tenable::Fake {
+    use super::fake_tenable::{Action, Answer, Fake};
     Fake::start().script(move |req, _| {
         if req.is("GET", "/session") {
             Action::Answer(Answer::json(
@@ -382,13 +387,7 @@ fn vm_listing(users: &'static str) -> super::fake_tenable::Fake {
                 &serde_json::json!({"id": 1, "username": "api@example.com", "permissions": 64, "type": "local"}),
             ))
         } else if req.is("GET", "/users") {
-            let body = format!("{{\"users\":[{users}]}}");
-            Action::Answer(Answer {
-                status: 200,
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: Body::Bytes(body.into_bytes()),
-                gzip: true,
-            })
+            Action::Answer(users.clone())
         } else if req.is("GET", "/credentials") {
             Action::Answer(Answer::json(
                 200,
@@ -399,6 +398,12 @@ fn vm_listing(users: &'static str) -> super::fake_tenable::Fake {
         }
     })
 }
+
+/// The API keys, from the environment.
+const KEYS: [(&str, &str); 2] = [
+    ("TENABLE_ACCESS_KEY", ACCESS),
+    ("TENABLE_SECRET_KEY", SECRET),
+];
 
 #[test]
 fn odd_users_from_a_misbehaving_tvm_are_read_as_serde_json_reads_them() {
@@ -422,10 +427,7 @@ fn odd_users_from_a_misbehaving_tvm_are_read_as_serde_json_reads_them() {
     let out = run(
         &["discover", "--url", &f.url(), "--output", "json"],
         b"",
-        &[
-            ("TENABLE_ACCESS_KEY", ACCESS),
-            ("TENABLE_SECRET_KEY", SECRET),
-        ],
+        &KEYS,
     );
     out.expect_code(0).expect_no_secret(&SECRETS);
     let json: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -465,43 +467,24 @@ fn users_with_names_of_900_kb_are_listed_within_20_mib() {
     // A hostile or broken tenant: 100 users whose names are 900 KB each (90 MB). Listed users
     // cross to the printing thread in batches handed over at 256 KiB of text, so memory does
     // not follow the names: 16 MiB here, 22 MiB when batches went at 1 MiB (BENCHMARKS.md).
-    use super::fake_tenable::{Action, Answer, Body, Fake};
+    use super::fake_tenable::{Answer, Body};
     let unit = format!(
         r#"{{"id":7,"username":"long@example.com","name":"{}","type":"local","permissions":32,"enabled":true}},"#,
         "x".repeat(900_000)
     );
-    let f = Fake::start().script(move |req, _| {
-        if req.is("GET", "/session") {
-            Action::Answer(Answer::json(
-                200,
-                &serde_json::json!({"id": 1, "username": "api@example.com", "permissions": 64}),
-            ))
-        } else if req.is("GET", "/users") {
-            Action::Answer(Answer::streamed(
-                200,
-                Body::Repeat {
-                    prefix: br#"{"users":["#.to_vec(),
-                    unit: unit.clone().into_bytes(),
-                    times: Some(100),
-                    suffix: br#"{"id":8,"username":"last@example.com"}]}"#.to_vec(),
-                },
-            ))
-        } else if req.is("GET", "/credentials") {
-            Action::Answer(Answer::json(
-                200,
-                &serde_json::json!({"credentials": [], "pagination": {"total": 0}}),
-            ))
-        } else {
-            Action::Answer(Answer::boom(404, "Not Found"))
-        }
-    });
+    let f = vm_answering_users(Answer::streamed(
+        200,
+        Body::Repeat {
+            prefix: br#"{"users":["#.to_vec(),
+            unit: unit.into_bytes(),
+            times: Some(100),
+            suffix: br#"{"id":8,"username":"last@example.com"}]}"#.to_vec(),
+        },
+    ));
     let (out, peak) = run_measured(
         &["discover", "--url", &f.url(), "--output", "json"],
         b"",
-        &[
-            ("TENABLE_ACCESS_KEY", ACCESS),
-            ("TENABLE_SECRET_KEY", SECRET),
-        ],
+        &KEYS,
     );
     out.expect_code(0).expect_no_secret(&SECRETS);
     let json: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -518,14 +501,7 @@ fn untrusted_cap(text: &str) -> usize {
 fn a_user_named_twice_in_a_field_makes_the_list_unreadable_in_one_line() {
     // serde_json refuses a field named twice; the plain reader must not read it either.
     let f = vm_listing(r#"{"id":7,"username":"a@example.com"},{"id":8,"id":9,"username":"b"}"#);
-    let out = run(
-        &["discover", "--url", &f.url()],
-        b"",
-        &[
-            ("TENABLE_ACCESS_KEY", ACCESS),
-            ("TENABLE_SECRET_KEY", SECRET),
-        ],
-    );
+    let out = run(&["discover", "--url", &f.url()], b"", &KEYS);
     out.expect_code(6).expect_no_secret(&SECRETS);
     out.expect_error_line("the Tenable password was not changed");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
