@@ -117,30 +117,27 @@ pub(crate) fn bytes_below(w: u64, n: u8) -> u64 {
 #[inline(always)]
 pub(crate) fn any_byte(bytes: &[u8], pick: impl Fn(u64) -> u64) -> bool {
     let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let half = |at: usize| {
-        u64::from(u32::from_le_bytes(
-            bytes[at..at + 4].try_into().expect("4 bytes"),
-        ))
-    };
     let len = bytes.len();
-    match len {
-        0 => false,
+    let marked = match len {
+        0 => 0,
         1..4 => {
             let (first, middle, last) = (bytes[0], bytes[len / 2], bytes[len - 1]);
-            let w = u64::from_le_bytes([first, middle, last, first, first, first, first, first]);
-            pick(w) != 0
+            pick(u64::from_le_bytes([
+                first, middle, last, first, first, first, first, first,
+            ]))
         }
-        4..8 => pick(half(0) | half(len - 4) << 32) != 0,
-        _ => {
-            let mut marked = pick(word(len - 8));
-            let mut at = 0;
-            while at + 8 < len {
-                marked |= pick(word(at));
-                at += 8;
-            }
-            marked != 0
+        4..8 => {
+            let mut w = [0; 8];
+            w[..4].copy_from_slice(&bytes[..4]);
+            w[4..].copy_from_slice(&bytes[len - 4..]);
+            pick(u64::from_le_bytes(w))
         }
-    }
+        // The words at 0, 8, 16, ... before the last eight bytes, and the last eight.
+        _ => (0..len - 8)
+            .step_by(8)
+            .fold(pick(word(len - 8)), |marked, at| marked | pick(word(at))),
+    };
+    marked != 0
 }
 
 /// A list of fields from outside, at most `max` of them shown, then how many more.
