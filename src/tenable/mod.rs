@@ -551,9 +551,9 @@ mod tests {
         assert!(!batch.is_full());
         batch.push(&short);
         assert!(batch.is_full());
-        // Four users with 300 KiB names fill it long before the count does.
+        // Four users with names of a quarter of the text size fill it long before the count.
         let long = ListedUser {
-            name: Some("n".repeat(300 << 10).into()),
+            name: Some("n".repeat(ListedUsers::FULL_BYTES / 4 + 1).into()),
             ..short
         };
         let mut batch = ListedUsers::default();

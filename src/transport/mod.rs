@@ -380,7 +380,7 @@ impl Transport {
     fn send_with<T>(
         &self,
         call: &Call<'_>,
-        finish: impl Fn(Reply, Option<&mut (dyn Read + Send)>) -> Result<T, TransportError>,
+        finish: impl Fn(Reply, Option<ureq::BodyReader<'static>>) -> Result<T, TransportError>,
     ) -> Result<T, TransportError> {
         let url = self.base.join(call.path);
         let mut last_request_id: Option<String> = None;
@@ -428,8 +428,9 @@ impl Transport {
                             set_cookie,
                             body: Vec::new(),
                         };
-                        let mut reader = body.with_config().limit(u64::MAX).reader();
-                        return finish(reply, Some(&mut reader));
+                        // Owned, so a list's reading thread may outlive its parser.
+                        let reader = body.into_with_config().limit(u64::MAX).reader();
+                        return finish(reply, Some(reader));
                     }
                     // An error answer is read only as far as its message could be shown.
                     let mut bytes = Vec::new();

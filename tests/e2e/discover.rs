@@ -492,6 +492,29 @@ fn users_with_names_of_900_kb_are_listed_within_20_mib() {
     assert!(peak < 20 * 1024, "peak RSS {peak} KiB");
 }
 
+#[test]
+fn a_malformed_user_list_then_silence_ends_discover_at_once() {
+    // Read ahead on a second thread, the list's first bytes still reach the parser, and the
+    // run ends on its answer (exit 6) without waiting for the silent connection.
+    use super::fake_tenable::{Answer, Body};
+    let f = vm_answering_users(Answer::streamed(
+        200,
+        Body::Stall {
+            prefix: br#"{"users":[{"id":8,"username":"bob@example.com"}}}"#.to_vec(),
+            hold: std::time::Duration::from_secs(40),
+        },
+    ));
+    let started = std::time::Instant::now();
+    let out = run(
+        &["discover", "--url", &f.url(), "--output", "json"],
+        b"",
+        &KEYS,
+    );
+    out.expect_code(6).expect_no_secret(&SECRETS);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
+
 /// How long `discover` shows a field of `text`: whole, or cut to the field cap with a note.
 fn untrusted_cap(text: &str) -> usize {
     tenable_rotate::untrusted::field(text).len()

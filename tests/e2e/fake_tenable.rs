@@ -135,6 +135,9 @@ pub enum Body {
         times: Option<u64>,
         suffix: Vec<u8>,
     },
+    /// `prefix`, then the connection held silent for `hold` (a `Content-Length` far past the
+    /// prefix promises more), then closed.
+    Stall { prefix: Vec<u8>, hold: Duration },
     /// A gzip stream of `prefix`, `mebibytes` MiB of `fill`, `suffix`: a few KiB per GiB sent,
     /// `Content-Encoding: gzip`. Its CRC is deliberately wrong (not worth computing over GiBs):
     /// a client must have stopped long before it reads the trailer.
@@ -599,6 +602,16 @@ fn write_answer(w: &mut TcpStream, answer: Answer) -> std::io::Result<()> {
                     }
                 }
             }
+        }
+        Body::Stall { prefix, hold } => {
+            head.push_str(&format!(
+                "Content-Length: {}\r\n\r\n",
+                prefix.len() + 1_000_000
+            ));
+            w.write_all(head.as_bytes())?;
+            w.write_all(&prefix)?;
+            w.flush()?;
+            std::thread::sleep(hold);
         }
         Body::GzipBomb {
             prefix,

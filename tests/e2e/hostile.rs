@@ -811,6 +811,29 @@ fn a_hostile_user_list(body: Body) {
 }
 
 #[test]
+fn a_malformed_user_list_then_silence_is_refused_at_once_not_at_the_timeout() {
+    // The list is read on a second thread ahead of the parser: the parser must get what was
+    // sent, and the run must end on its answer, not wait for the silent connection.
+    let body = Body::Stall {
+        prefix: br#"{"users":[{"id":8,"username":"bob@example.com"}}}"#.to_vec(),
+        hold: Duration::from_secs(40),
+    };
+    let f = vm().script(move |req, _| {
+        if req.is("GET", "/users") {
+            Action::Answer(Answer::streamed(200, body.clone()))
+        } else {
+            Action::Default
+        }
+    });
+    let started = Instant::now();
+    let r = run(&[], vm_line(&f).as_bytes(), &timeout("60"));
+    expect_not_changed(&r, 6);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(f.changes(), 0);
+}
+
+#[test]
 fn a_gzip_bombed_user_list_is_refused_within_64_mib() {
     a_hostile_user_list(Body::GzipBomb {
         prefix: format!(r#"{{"users":[{{"id":8,"username":"{USER}"}},{{"id":7,"username":""#)
