@@ -790,16 +790,21 @@ fn an_sc_429_on_a_credential_change_is_sent_once_and_unknown() {
 
 // ---- row 7: bombs, endless and huge answers ----
 
-/// `GET /users` answered with `body`; exit 6, one line, no change, peak RSS under 64 MiB,
-/// well within the deadline.
-fn a_hostile_user_list(body: Body) {
-    let f = vm().script(move |req, _| {
+/// A fake TVM whose `GET /users` streams `body`; every other route as built in.
+fn vm_with_users(body: Body) -> Fake {
+    vm().script(move |req, _| {
         if req.is("GET", "/users") {
             Action::Answer(Answer::streamed(200, body.clone()))
         } else {
             Action::Default
         }
-    });
+    })
+}
+
+/// `GET /users` answered with `body`; exit 6, one line, no change, peak RSS under 64 MiB,
+/// well within the deadline.
+fn a_hostile_user_list(body: Body) {
+    let f = vm_with_users(body);
     let started = Instant::now();
     let (r, peak) = run_measured(&[], vm_line(&f).as_bytes(), &timeout("60"));
     let took = started.elapsed();
@@ -814,16 +819,9 @@ fn a_hostile_user_list(body: Body) {
 fn a_malformed_user_list_then_silence_is_refused_at_once_not_at_the_timeout() {
     // The list is read on a second thread ahead of the parser: the parser must get what was
     // sent, and the run must end on its answer, not wait for the silent connection.
-    let body = Body::Stall {
+    let f = vm_with_users(Body::Stall {
         prefix: br#"{"users":[{"id":8,"username":"bob@example.com"}}}"#.to_vec(),
         hold: Duration::from_secs(40),
-    };
-    let f = vm().script(move |req, _| {
-        if req.is("GET", "/users") {
-            Action::Answer(Answer::streamed(200, body.clone()))
-        } else {
-            Action::Default
-        }
     });
     let started = Instant::now();
     let r = run(&[], vm_line(&f).as_bytes(), &timeout("60"));
