@@ -1060,12 +1060,7 @@ impl<'a> Row<'a> {
     /// whole; any other goes through serde_json.
     fn write_json(&self, out: &mut Vec<u8>) {
         fn text(out: &mut Vec<u8>, v: &str) {
-            let escaped = untrusted::any_byte(v.as_bytes(), |w| {
-                untrusted::bytes_below(w, 0x20)
-                    | untrusted::bytes_equal(w, b'"')
-                    | untrusted::bytes_equal(w, b'\\')
-            });
-            if !escaped {
+            if !untrusted::any_byte(v.as_bytes(), untrusted::json_special) {
                 out.push(b'"');
                 out.extend_from_slice(v.as_bytes());
                 out.push(b'"');

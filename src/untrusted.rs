@@ -89,7 +89,7 @@ fn is_plain(text: &str) -> bool {
 /// 0x01 in every byte of a word.
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte of a word.
-pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `w` that is `byte`. Exact where it matters to
 /// [`any_byte`]: no bit is set unless some byte is `byte` (a borrow may set bits above a
@@ -104,6 +104,13 @@ pub(crate) fn bytes_equal(w: u64, byte: u8) -> u64 {
 #[inline(always)]
 pub(crate) fn bytes_below(w: u64, n: u8) -> u64 {
     w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
+}
+
+/// The high bit of each byte of `w` that a JSON string cannot hold as it is (a quote, a
+/// backslash, a control character); as exact as [`bytes_equal`].
+#[inline(always)]
+pub(crate) fn json_special(w: u64) -> u64 {
+    bytes_equal(w, b'"') | bytes_equal(w, b'\\') | bytes_below(w, 0x20)
 }
 
 /// Whether `pick` finds a byte of `bytes`, which are read eight at a time into words (the

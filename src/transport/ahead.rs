@@ -141,9 +141,8 @@ impl Read for Ahead {
             }
             state.waiting = false;
             if state.held.is_empty() {
-                // The end, after every byte read before it.
+                // The end, after every byte read before it (the reading thread has returned).
                 let end = state.end.take().unwrap_or(Ok(()));
-                state.end = Some(Ok(()));
                 self.ended = Some(end.as_ref().map(|_| ()).map_err(io::Error::kind));
                 return end.map(|()| 0);
             }

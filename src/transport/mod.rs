@@ -17,7 +17,7 @@
 //!
 //! This module knows Tenable only as "a base URL and an auth header"; it does not parse
 //! bodies, beyond handing a bounded streaming reader to a caller that wants one. A list
-//! answer is received and inflated on a second thread, a few buffers ahead of the caller's
+//! answer is received and inflated on a second thread, up to 256 KiB ahead of the caller's
 //! parser (`transport/ahead.rs`).
 
 mod ahead;
