@@ -780,6 +780,7 @@ impl Screen {
     /// secret holds then (a quote inside a value is escaped, and a value with `\` or `"`
     /// is sent to the redactor). A value equal to the one before it in [`Row::texts`] (a
     /// user's name, email and login are often one text) is not screened again.
+    #[cfg(test)]
     fn maybe_row(&self, row: &Row<'_>) -> bool {
         if !self.values_suffice {
             return true;
@@ -807,9 +808,12 @@ impl Screen {
                 | untrusted::bytes_equal(w, b'%')
                 | untrusted::bytes_equal(w, mark)
         });
-        if marked {
-            return true;
-        }
+        marked || self.pieces_hold(bytes)
+    }
+
+    /// Whether some 8-byte window of `bytes` may be one of a secret's (the screen without its
+    /// marks).
+    fn pieces_hold(&self, bytes: &[u8]) -> bool {
         if bytes.len() < 8 {
             return false;
         }
@@ -973,6 +977,71 @@ pub struct Row<'a> {
     verdict: &'static str,
 }
 
+/// Writes a row's values as JSON and screens them ([`Row::write_json`]).
+struct JsonWriter<'o, 's, 'r> {
+    out: &'o mut Vec<u8>,
+    screen: &'s Screen,
+    /// Whether some value screened so far might quote a secret.
+    maybe: bool,
+    /// The values of this row screened so far (the first eight): a user's email, name and
+    /// login are often one text, screened once.
+    screened: [&'r str; 8],
+    count: usize,
+}
+
+impl<'r> JsonWriter<'_, '_, 'r> {
+    /// `v` as a JSON string; screened unless it is this program's own word.
+    ///
+    /// One look at its bytes finds both what JSON escapes (a quote, a backslash, a control
+    /// character) and the screen's marks (a quote, a backslash, a `%`). A value with none
+    /// is copied whole and only its pieces are looked up; any other (rare: `field_cow` leaves
+    /// no control character in a value from Tenable) is escaped by serde_json and screened
+    /// as [`Screen::maybe_marked`] screens it.
+    fn text(&mut self, v: &'r str, screened: bool) {
+        let bytes = v.as_bytes();
+        let special = untrusted::any_byte(bytes, |w| {
+            untrusted::json_special(w) | untrusted::bytes_equal(w, b'%')
+        });
+        if special {
+            // Writing to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *self.out, v);
+            if screened && !self.maybe {
+                self.maybe = self.screen.maybe_marked(v, b'"');
+            }
+            return;
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(bytes);
+        self.out.push(b'"');
+        if !screened || self.maybe || self.screened[..self.count].contains(&v) {
+            return;
+        }
+        if let Some(slot) = self.screened.get_mut(self.count) {
+            *slot = v;
+            self.count += 1;
+        }
+        self.maybe = self.screen.pieces_hold(bytes);
+    }
+
+    /// A key with its separator and colon (`,"email":`) in one copy, then `v` or `null`.
+    fn opt_text(&mut self, key: &[u8], v: Option<&'r str>) {
+        self.out.extend_from_slice(key);
+        match v {
+            Some(v) => self.text(v, true),
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    fn opt_flag(&mut self, key: &[u8], v: Option<bool>) {
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(match v {
+            Some(true) => b"true",
+            Some(false) => b"false",
+            None => b"null",
+        });
+    }
+}
+
 /// A row's key record settings, in their order, as one JSON object.
 fn settings_as_object<S: serde::Serializer>(
     settings: &Option<Cow<'_, [KeySetting<'_>]>>,
@@ -1058,69 +1127,62 @@ impl<'a> Row<'a> {
     /// serde_json looks up every byte of every string for escapes, which was 16% of
     /// `discover`'s instructions at 200 000 rows (issue 13). A string with nothing to escape is copied
     /// whole; any other goes through serde_json.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        fn text(out: &mut Vec<u8>, v: &str) {
-            if !untrusted::any_byte(v.as_bytes(), untrusted::json_special) {
-                out.push(b'"');
-                out.extend_from_slice(v.as_bytes());
-                out.push(b'"');
-            } else {
-                // Writing to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut *out, v);
-            }
-        }
-        // Each key is written with its separator and colon in one copy: `,"email":`.
-        fn opt_text(out: &mut Vec<u8>, key: &[u8], v: Option<&str>) {
-            out.extend_from_slice(key);
-            match v {
-                Some(v) => text(out, v),
-                None => out.extend_from_slice(b"null"),
-            }
-        }
-        fn opt_flag(out: &mut Vec<u8>, key: &[u8], v: Option<bool>) {
-            out.extend_from_slice(key);
-            out.extend_from_slice(match v {
-                Some(true) => b"true",
-                Some(false) => b"false",
-                None => b"null",
-            });
-        }
-        opt_text(out, b"{\"account\":", self.account.as_deref());
-        opt_flag(out, b",\"can_edit\":", self.can_edit);
-        opt_text(out, b",\"category\":", self.category.as_deref());
-        opt_text(out, b",\"display_name\":", self.display_name.as_deref());
-        opt_text(out, b",\"email\":", self.email.as_deref());
-        opt_flag(out, b",\"enabled\":", self.enabled);
-        opt_text(out, b",\"id\":", self.id.as_deref());
-        out.extend_from_slice(b",\"key_record\":");
+    ///
+    /// Each value is screened by `screen` as it is written, in the same look at its bytes
+    /// (issue 13: a second pass over the row's values was a tenth of printing it). Returns
+    /// whether some value might quote a secret, as [`Screen::maybe_row`] says (a test holds
+    /// them equal): then the line goes to the redactor.
+    fn write_json(&self, out: &mut Vec<u8>, screen: &Screen) -> bool {
+        let mut w = JsonWriter {
+            out,
+            screen,
+            maybe: !screen.values_suffice,
+            screened: [""; 8],
+            count: 0,
+        };
+        w.opt_text(b"{\"account\":", self.account.as_deref());
+        w.opt_flag(b",\"can_edit\":", self.can_edit);
+        w.opt_text(b",\"category\":", self.category.as_deref());
+        w.opt_text(b",\"display_name\":", self.display_name.as_deref());
+        w.opt_text(b",\"email\":", self.email.as_deref());
+        w.opt_flag(b",\"enabled\":", self.enabled);
+        w.opt_text(b",\"id\":", self.id.as_deref());
+        w.out.extend_from_slice(b",\"key_record\":");
         match &self.key_record {
-            None => out.extend_from_slice(b"null"),
+            None => w.out.extend_from_slice(b"null"),
             Some(settings) => {
                 for (i, (k, v)) in settings.iter().enumerate() {
-                    out.extend_from_slice(if i == 0 { b"{\"" } else { b",\"" });
-                    out.extend_from_slice(k.as_bytes());
-                    out.extend_from_slice(b"\":");
-                    text(out, v);
+                    w.out
+                        .extend_from_slice(if i == 0 { b"{\"" } else { b",\"" });
+                    w.out.extend_from_slice(k.as_bytes());
+                    w.out.extend_from_slice(b"\":");
+                    w.text(v, true);
                 }
-                out.extend_from_slice(if settings.is_empty() { b"{}" } else { b"}" });
+                w.out
+                    .extend_from_slice(if settings.is_empty() { b"{}" } else { b"}" });
             }
         }
-        opt_text(out, b",\"kind\":", Some(self.kind));
-        opt_text(out, b",\"last_login\":", self.last_login.as_deref());
-        opt_flag(out, b",\"locked\":", self.locked);
-        opt_text(out, b",\"name\":", self.name.as_deref());
-        opt_text(out, b",\"pam_user_login\":", self.pam_user_login.as_deref());
-        opt_flag(out, b",\"password_setting\":", self.password_setting);
-        opt_text(out, b",\"reason\":", self.reason);
-        opt_text(out, b",\"role\":", self.role.as_deref());
-        opt_text(out, b",\"sign_in\":", self.sign_in.as_deref());
-        opt_text(out, b",\"type\":", self.kind_name.as_deref());
-        opt_text(out, b",\"verdict\":", Some(self.verdict));
-        out.push(b'}');
+        // This program's own words: not screened.
+        w.out.extend_from_slice(b",\"kind\":");
+        w.text(self.kind, false);
+        w.opt_text(b",\"last_login\":", self.last_login.as_deref());
+        w.opt_flag(b",\"locked\":", self.locked);
+        w.opt_text(b",\"name\":", self.name.as_deref());
+        w.opt_text(b",\"pam_user_login\":", self.pam_user_login.as_deref());
+        w.opt_flag(b",\"password_setting\":", self.password_setting);
+        w.opt_text(b",\"reason\":", self.reason);
+        w.opt_text(b",\"role\":", self.role.as_deref());
+        w.opt_text(b",\"sign_in\":", self.sign_in.as_deref());
+        w.opt_text(b",\"type\":", self.kind_name.as_deref());
+        w.out.extend_from_slice(b",\"verdict\":");
+        w.text(self.verdict, false);
+        w.out.push(b'}');
+        w.maybe
     }
 
     /// Every text value of the row but its key record settings (what came from Tenable, and
     /// our words); `None` where the row has none.
+    #[cfg(test)]
     fn texts(&self) -> [Option<&str>; 12] {
         // Texts that are often one (a user's email, name and login; a credential's account
         // and login) side by side: [`Screen::maybe_row`] skips a text equal to the one before.
@@ -1141,6 +1203,7 @@ impl<'a> Row<'a> {
     }
 
     /// The values of the row's key record settings.
+    #[cfg(test)]
     fn settings(&self) -> impl Iterator<Item = &str> {
         self.key_record
             .iter()
@@ -1382,8 +1445,7 @@ impl<'a> Sink<'a> {
                     text.push(b',');
                 }
                 // Only whole UTF-8 strings and ASCII go in.
-                row.write_json(&mut text);
-                if self.screen.maybe_row(&row) {
+                if row.write_json(&mut text, &self.screen) {
                     self.json_text(std::str::from_utf8(&text).unwrap_or("null"));
                 } else {
                     text.push(b'\n');
@@ -1717,7 +1779,7 @@ mod tests {
 
     #[test]
     fn a_row_written_by_hand_is_what_serde_json_writes() {
-        const TEXTS: [&str; 12] = [
+        const TEXTS: [&str; 14] = [
             "alice@example.com",
             "",
             "a \"quoted\" name",
@@ -1730,42 +1792,69 @@ mod tests {
             "{\"json\":[1]}",
             "CORP\\svc-scan",
             "zero\u{0}byte",
+            // A fragment of the screened key, and a screen mark.
+            "x89abcdef01y",
+            "100%",
+        ];
+        // Texts with nothing to escape and no screen mark: a row of only these is screened by
+        // its pieces alone.
+        const CLEAN: [&str; 12] = [
+            "alice@example.com",
+            "",
+            "Ünïcødé",
+            "=SUM(A1)",
+            "x89abcdef01y",
+            "bob",
+            "Standard [32]",
+            "svc-scan",
+            "user0@example.com",
+            "0123",
+            "local",
+            "12345678",
         ];
         let mut rng = fastrand::Rng::with_seed(1205);
-        let text = |rng: &mut fastrand::Rng| {
+        let mut pool: &[&str];
+        let text = |rng: &mut fastrand::Rng, pool: &[&str]| {
             let mut t: String = (0..rng.usize(1..4))
-                .map(|_| TEXTS[rng.usize(..TEXTS.len())])
+                .map(|_| pool[rng.usize(..pool.len())])
                 .collect();
             if rng.u8(..) < 20 {
                 t = t.repeat(40); // past the field cap
             }
             t
         };
-        let maybe = |rng: &mut fastrand::Rng| rng.bool().then(|| text(rng));
+        let maybe = |rng: &mut fastrand::Rng, pool: &[&str]| rng.bool().then(|| text(rng, pool));
         let flag = |rng: &mut fastrand::Rng| [None, Some(true), Some(false)][rng.usize(..3)];
+        let screens = [
+            Screen::new(&["0123456789abcdef0123"]),
+            // A key with a quote: every row goes to the redactor.
+            Screen::new(&["0123456789\"abcdef"]),
+        ];
+        let mut said = [[0, 0], [0, 0]];
         for round in 0..2000 {
+            pool = if rng.bool() { &TEXTS } else { &CLEAN };
             let cow = |t: Option<String>| t.map(Cow::Owned);
             let user = ListedUser {
-                id: text(&mut rng).into(),
-                username: text(&mut rng).into(),
-                name: cow(maybe(&mut rng)),
-                email: cow(maybe(&mut rng)),
-                role: cow(maybe(&mut rng)),
+                id: text(&mut rng, pool).into(),
+                username: text(&mut rng, pool).into(),
+                name: cow(maybe(&mut rng, pool)),
+                email: cow(maybe(&mut rng, pool)),
+                role: cow(maybe(&mut rng, pool)),
                 permissions: rng.bool().then(|| rng.u64(..100)),
                 enabled: flag(&mut rng),
                 locked: flag(&mut rng),
-                auth_type: cow(maybe(&mut rng)),
+                auth_type: cow(maybe(&mut rng, pool)),
                 authorizations: None,
                 last_login: rng.bool().then(|| rng.i64(0..2_000_000_000)),
             };
             let credential = ListedCredential {
-                id: text(&mut rng),
-                name: text(&mut rng),
-                kind: text(&mut rng),
-                category: maybe(&mut rng),
-                account: maybe(&mut rng),
+                id: text(&mut rng, pool),
+                name: text(&mut rng, pool),
+                kind: text(&mut rng, pool),
+                category: maybe(&mut rng, pool),
+                account: maybe(&mut rng, pool),
                 password_key: rng.bool().then_some("password"),
-                auth_method: maybe(&mut rng),
+                auth_method: maybe(&mut rng, pool),
                 can_edit: flag(&mut rng),
                 unreadable: rng.bool().then(|| "no".to_owned()),
             };
@@ -1773,10 +1862,10 @@ mod tests {
             let settings = ["tenable_target", "tenable_credential_name", "x"];
             let judgement = Judgement {
                 verdict: [Verdict::User, Verdict::Credential, Verdict::No][rng.usize(..3)],
-                reason: cow(maybe(&mut rng)),
-                login: cow(maybe(&mut rng)),
+                reason: cow(maybe(&mut rng, pool)),
+                login: cow(maybe(&mut rng, pool)),
                 key_record: (0..rng.usize(0..3))
-                    .map(|i| (settings[i], Cow::Owned(text(&mut rng))))
+                    .map(|i| (settings[i], Cow::Owned(text(&mut rng, pool))))
                     .collect(),
             };
             let platform = if rng.bool() {
@@ -1791,13 +1880,21 @@ mod tests {
             };
             let row = Row::new(platform, u, c, &judgement);
             let mut by_hand = Vec::new();
-            row.write_json(&mut by_hand);
+            // The values are screened as they are written, as the screen screens a row.
+            let screen = &screens[rng.usize(..screens.len())];
+            let maybe = row.write_json(&mut by_hand, screen);
+            assert_eq!(maybe, screen.maybe_row(&row), "round {round}");
+            said[usize::from(pool.len() == CLEAN.len())][usize::from(maybe)] += 1;
             assert_eq!(
                 String::from_utf8(by_hand).unwrap(),
                 serde_json::to_string(&row).unwrap(),
                 "round {round}"
             );
         }
+        // Rows of clean texts were both cleared and caught (by a fragment's pieces alone);
+        // rows of any texts were caught.
+        let [any, clean] = said;
+        assert!(any[1] > 50 && clean[0] > 50 && clean[1] > 50, "{said:?}");
     }
 
     #[test]
