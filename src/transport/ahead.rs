@@ -19,8 +19,10 @@
 use std::io::{self, Read};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-/// Bytes read at a time.
-pub const CHUNK: usize = 64 * 1024;
+/// Bytes read at a time. An inflating body keeps its last 32 KiB as the window after each
+/// read: reads of 256 KiB copy an eighth of what is inflated there, where reads of 64 KiB
+/// copied half (issue 13: 29 of 260 million instructions inflating 200 000 users).
+pub const CHUNK: usize = 256 * 1024;
 
 /// Bytes read and not yet taken by the parser, at most (one read more when none are held).
 pub const HELD: usize = 256 * 1024;
