@@ -33,10 +33,32 @@ pub(crate) fn for_each_member<'a>(
     text: &'a str,
     each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
 ) -> bool {
-    match QuoteIndex::of(text.as_bytes()) {
+    let end = match QuoteIndex::of(text.as_bytes()) {
         Some(index) => walk(text, each, index),
         None => walk(text, each, ByteScan),
+    };
+    end.is_some_and(|end| skip_space(text.as_bytes(), end) == text.len())
+}
+
+/// Reads the plain object at the very start of `text`, which may run on past it (the rest of
+/// a list answer), calling `each` as [`for_each_member`] does; returns its length. `None`
+/// when what starts `text` is not a plain object whole within it, or `each` returned `false`:
+/// the caller then cuts the item and reads it another way (some members may have been
+/// handed over already).
+///
+/// Its quotes are found 64 bytes at a time as the reading needs them, so nothing past the
+/// object's last string is looked at more than once (issue 13: a list's items were each
+/// looked at twice, to cut them and then to find their quotes). A backslash or a control
+/// character inside a string stops the reading (the first one is always seen where it is:
+/// until then, quotes alternate).
+pub(crate) fn read_object_prefix<'a>(
+    text: &'a str,
+    each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
+) -> Option<usize> {
+    if text.as_bytes().first() != Some(&b'{') {
+        return None;
     }
+    walk(text, each, QuoteStream::new(text.as_bytes()))
 }
 
 /// How [`walk`] reads a string.
@@ -46,28 +68,27 @@ trait Strings {
     fn string<'a>(&mut self, text: &'a str, at: usize) -> Option<(&'a str, usize)>;
 }
 
-/// Reads the members of `text`, its strings read by `strings`.
+/// Reads the members of the object that starts `text` (after any whitespace), its strings
+/// read by `strings`; the position after its closing brace.
 fn walk<'a>(
     text: &'a str,
     each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
     mut strings: impl Strings,
-) -> bool {
+) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
-        return false;
+        return None;
     }
     at = skip_space(bytes, at + 1);
     if bytes.get(at) == Some(&b'}') {
-        return skip_space(bytes, at + 1) == bytes.len();
+        return Some(at + 1);
     }
     loop {
-        let Some((key, after_key)) = strings.string(text, at) else {
-            return false;
-        };
+        let (key, after_key) = strings.string(text, at)?;
         at = skip_space(bytes, after_key);
         if bytes.get(at) != Some(&b':') {
-            return false;
+            return None;
         }
         at = skip_space(bytes, at + 1);
         let value = match bytes.get(at) {
@@ -76,17 +97,15 @@ fn walk<'a>(
                 .map(|(s, end)| (Some(Scalar::Str(Cow::Borrowed(s))), end)),
             _ => literal_at(bytes, at),
         };
-        let Some((value, after_value)) = value else {
-            return false;
-        };
+        let (value, after_value) = value?;
         if !each(key, value) {
-            return false;
+            return None;
         }
         at = skip_space(bytes, after_value);
         match bytes.get(at) {
             Some(b',') => at = skip_space(bytes, at + 1),
-            Some(b'}') => return skip_space(bytes, at + 1) == bytes.len(),
-            _ => return false,
+            Some(b'}') => return Some(at + 1),
+            _ => return None,
         }
     }
 }
@@ -179,6 +198,89 @@ impl Strings for QuoteIndex {
     }
 }
 
+/// The quotes of a text found 64 bytes at a time as they are needed ([`read_object_prefix`]).
+struct QuoteStream<'t> {
+    bytes: &'t [u8],
+    /// Where the word in `bits` starts, and where the next one does.
+    base: usize,
+    next_word: usize,
+    /// The quotes of the word not yet read.
+    bits: u64,
+    /// All ones when the text is inside a string where the word before ended.
+    inside: u64,
+}
+
+impl<'t> QuoteStream<'t> {
+    fn new(bytes: &'t [u8]) -> QuoteStream<'t> {
+        QuoteStream {
+            bytes,
+            base: 0,
+            next_word: 0,
+            bits: 0,
+            inside: 0,
+        }
+    }
+
+    /// The position of the next quote; `None` past the end of the text, or when a backslash
+    /// or a control character is inside a string before it.
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.index_word()?;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + bit)
+    }
+
+    /// Finds the quotes of the next 64 bytes (past the end, spaces).
+    fn index_word(&mut self) -> Option<()> {
+        let start = self.next_word;
+        let rest = self.bytes.get(start..).filter(|r| !r.is_empty())?;
+        let mut padded = [b' '; 64];
+        let word: &[u8; 64] = match rest.first_chunk::<64>() {
+            Some(word) => word,
+            None => {
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
+            }
+        };
+        let mut quotes = 0u64;
+        let mut refused = 0u64;
+        for (i, lanes) in word.chunks_exact(16).enumerate() {
+            let lanes = u8x16::new(lanes.try_into().expect("16 bytes"));
+            // 16 lanes: move_mask sets bits 0 to 15 only.
+            let bits = |m: u8x16| (m.move_mask() as u64) << (16 * i);
+            quotes |= bits(lanes.cmp_eq(u8x16::splat(b'"')));
+            let below_space = lanes.min(u8x16::splat(0x1f)).cmp_eq(lanes);
+            refused |= bits(below_space | lanes.cmp_eq(u8x16::splat(b'\\')));
+        }
+        // Bit i: byte i is inside a string (an opening quote inside, a closing one outside).
+        let inside = crate::transport::items::prefix_xor(quotes) ^ self.inside;
+        if refused & inside != 0 {
+            return None;
+        }
+        self.inside = 0u64.wrapping_sub(inside >> 63);
+        self.base = start;
+        self.next_word = start + 64;
+        self.bits = quotes;
+        Some(())
+    }
+}
+
+impl Strings for QuoteStream<'_> {
+    #[inline(always)]
+    fn string<'a>(&mut self, text: &'a str, at: usize) -> Option<(&'a str, usize)> {
+        // As for [`QuoteIndex`]: with no escape, the next quote after an opening one closes
+        // its string.
+        if self.next()? != at {
+            return None;
+        }
+        let end = self.next()?;
+        Some((&text[at + 1..end], end + 1))
+    }
+}
+
 /// Reads each string byte by byte (eight at a time).
 struct ByteScan;
 
@@ -259,8 +361,11 @@ fn literal_at(bytes: &[u8], at: usize) -> Option<(Option<Scalar<'static>>, usize
 mod tests {
     use super::*;
 
+    /// Members as read: names and values.
+    type Members<'a> = Vec<(&'a str, Option<Scalar<'a>>)>;
+
     /// The members read the plain way, or `None`.
-    fn members(text: &str) -> Option<Vec<(&str, Option<Scalar<'_>>)>> {
+    fn members(text: &str) -> Option<Members<'_>> {
         let mut out = Vec::new();
         for_each_member(text, &mut |k, v| {
             out.push((k, v));
@@ -411,16 +516,29 @@ mod tests {
             },
             ByteScan,
         )
+        .is_some_and(|end| skip_space(text.as_bytes(), end) == text.len())
         .then_some(out)
+    }
+
+    /// The members and length of the object read from the start of `text` by
+    /// [`read_object_prefix`].
+    fn prefix(text: &str) -> Option<(Members<'_>, usize)> {
+        let mut out = Vec::new();
+        let len = read_object_prefix(text, &mut |k, v| {
+            out.push((k, v));
+            true
+        })?;
+        Some((out, len))
     }
 
     #[test]
     fn quotes_found_at_once_read_as_strings_read_byte_by_byte() {
         let mut rng = fastrand::Rng::with_seed(64);
         let pieces = [
-            "\"", "\"k\"", ":", ",", "{", "}", " ", "1", "true", "é", "x", "null",
+            "\"", "\"k\"", ":", ",", "{", "}", " ", "1", "true", "é", "x", "null", "\\", "\t",
         ];
         let mut indexed = 0;
+        let mut prefixed = 0;
         for _ in 0..20_000 {
             // Members long enough that quotes fall on every position of a 16-byte chunk and
             // a 64-bit word.
@@ -429,7 +547,11 @@ mod tests {
                     let pad = "a".repeat(rng.usize(0..70));
                     match rng.u8(..) {
                         0..=200 => format!("\"k{i}{pad}\":\"{pad}\""),
-                        201..=240 => format!("\"k{i}\":{}", rng.u32(..)),
+                        201..=235 => format!("\"k{i}\":{}", rng.u32(..)),
+                        // Valid JSON whose quotes still alternate, but not plain: an escaped
+                        // backslash, a raw control character (which serde_json refuses).
+                        236..=240 => format!("\"k{i}\":\"{pad}\\\\\""),
+                        241..=243 => format!("\"k{i}\":\"{pad}\t\""),
                         _ => (0..rng.usize(1..4))
                             .map(|_| *rng.choice(&pieces).unwrap())
                             .collect(),
@@ -444,8 +566,31 @@ mod tests {
             if members(&text).is_some() {
                 assert!(agrees(&text));
             }
+            // Read from the start of a list's text: what is read is one whole plain object,
+            // read as it is alone; a plain object is read whole when what follows it is
+            // plain too.
+            let next = match rng.u8(..) {
+                0..=150 => format!(",{{\"k\":\"{}\"}}]", "n".repeat(rng.usize(0..80))),
+                151..=200 => format!(",{{\"k\":\"\\u0041{}\"}}]", "n".repeat(rng.usize(0..80))),
+                _ => (0..rng.usize(0..4))
+                    .map(|_| *rng.choice(&pieces).unwrap())
+                    .collect(),
+            };
+            let listed = format!("{text}{next}");
+            match prefix(&listed) {
+                Some((read, len)) => {
+                    prefixed += 1;
+                    assert_eq!(members(&listed[..len]), Some(read), "{listed}");
+                    assert!(agrees(&listed[..len]), "{listed}");
+                }
+                None => assert!(
+                    members(&text).is_none() || !next.starts_with(",{\"k\":\"n"),
+                    "{listed}"
+                ),
+            }
         }
         assert!(indexed > 10_000, "only {indexed} indexed");
+        assert!(prefixed > 10_000, "only {prefixed} read from a list");
         // Longer than the index holds, or with a byte it refuses: read byte by byte.
         let long = format!("{{\"a\":\"{}\"}}", "b".repeat(INDEXED_MAX));
         assert!(QuoteIndex::of(long.as_bytes()).is_none());

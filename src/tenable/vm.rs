@@ -84,6 +84,7 @@ impl VmClient {
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
             Some(&|text| screen.first_mention(text)),
+            None,
             &mut |text| {
                 matches.consider(serde_json::from_slice(text)?, username);
                 Ok(())
@@ -370,10 +371,17 @@ impl VmClient {
     /// list is never held whole. Returns how many there were.
     pub fn each_user(&self, each: &mut dyn FnMut(ListedUser<'_>)) -> Result<u64, TenableError> {
         let operation = "listing users (GET /users)";
+        let each = std::cell::RefCell::new(each);
         let (reply, parsed) = self.transport.send_list(
             &Call::get("/users").limits(BodyLimits::LIST),
             "users",
             None,
+            // A plain user is read straight from the list, before it is cut (issue 13).
+            Some(&mut |held| {
+                let (user, len) = WireListedUser::read_prefix(utf8_prefix(held))?;
+                (each.borrow_mut())(listed_user(user));
+                Some(len)
+            }),
             &mut |text| {
                 // UTF-8 checked once for the whole item, not again for each string in it.
                 let text = simdutf8::basic::from_utf8(text)
@@ -382,7 +390,7 @@ impl VmClient {
                     Some(user) => user,
                     None => serde_json::from_str(text)?,
                 };
-                each(listed_user(user));
+                (each.borrow_mut())(listed_user(user));
                 Ok(())
             },
         )?;
@@ -549,8 +557,26 @@ impl<'a> WireListedUser<'a> {
     /// read it; `None` leaves `text` to serde_json. See [`plain`].
     fn read_plainly(text: &'a str) -> Option<WireListedUser<'a>> {
         let mut user = WireListedUser::default();
+        let read = plain::for_each_member(text, &mut user.member_reader(text));
+        read.then_some(user)
+    }
+
+    /// A plain user object at the start of `text`, which runs on past it (a list answer), and
+    /// its length: [`plain::read_object_prefix`].
+    fn read_prefix(text: &'a str) -> Option<(WireListedUser<'a>, usize)> {
+        let mut user = WireListedUser::default();
+        let len = plain::read_object_prefix(text, &mut user.member_reader(text))?;
+        Some((user, len))
+    }
+
+    /// What reads each member of a plain user object in `text` into `self`.
+    fn member_reader<'u>(
+        &'u mut self,
+        text: &'a str,
+    ) -> impl FnMut(&'a str, Option<Scalar<'a>>) -> bool + 'u {
+        let user = self;
         let mut seen = 0u16;
-        let read = plain::for_each_member(text, &mut |key, value| {
+        move |key, value| {
             let (bit, field) = match key {
                 "id" => (0, &mut user.id),
                 "username" => (1, &mut user.username),
@@ -574,8 +600,16 @@ impl<'a> WireListedUser<'a> {
                 value => value,
             };
             true
-        });
-        read.then_some(user)
+        }
+    }
+}
+
+/// The longest start of `bytes` that is whole UTF-8 (a window on a list answer may end
+/// inside a character).
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match simdutf8::compat::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => simdutf8::basic::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 

@@ -344,22 +344,34 @@ impl Transport {
     ///
     /// The call's limits hold on the stream, with [`items::ITEM_MAX`] for one item; a crossed
     /// bound or a connection broken mid-body is a [`TransportError`]; a malformed answer is
-    /// the inner `Err`.
+    /// the inner `Err`. `whole`, when given, reads the items it can before they are cut
+    /// ([`items::for_each_item_read`]).
     pub fn send_list(
         &self,
         call: &Call<'_>,
         key: &str,
         wanted: Option<items::Wanted<'_>>,
+        whole: Option<items::ReadWhole<'_>>,
         each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
     ) -> Result<(Reply, Option<Result<u64, serde_json::Error>>), TransportError> {
         let each = std::cell::RefCell::new(each);
+        let whole = std::cell::RefCell::new(whole);
         self.send_with(call, |reply, body| {
             Ok(match body {
                 Some(reader) => {
                     let mut each = each.borrow_mut();
+                    let mut whole = whole.borrow_mut();
+                    let whole = whole.as_mut().map(|w| &mut **w as items::ReadWhole<'_>);
                     // Receiving and inflating run beside cutting and parsing.
                     let parsed = ahead::read_ahead(reader, |reader| {
-                        items::for_each_item_text(reader, key, call.limits, wanted, &mut **each)
+                        items::for_each_item_read(
+                            reader,
+                            key,
+                            call.limits,
+                            wanted,
+                            whole,
+                            &mut **each,
+                        )
                     });
                     if let Err(e) = &parsed {
                         if e.io_error_kind().is_some() {
