@@ -160,6 +160,11 @@ fuzz_target!(|data: &[u8]| {
             if let Some(user) = tenable::listed_user_read_plainly(item) {
                 assert_eq!(tenable::listed_user_read_by_serde(item).ok(), Some(user));
             }
+            // Read from the start of a list's text, before it is cut: the user read is the
+            // one its own text holds.
+            if let Some((user, len)) = tenable::listed_user_read_from_list(item) {
+                assert_eq!(tenable::listed_user_read_plainly(&item[..len]), Some(user));
+            }
         }
         // Any text from outside, printed.
         _ => assert_printable(&text, &r),

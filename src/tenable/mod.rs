@@ -23,8 +23,8 @@ pub use error::{
 };
 pub use sc::{ScClient, ScUser};
 pub use vm::{
-    CredentialStubs, VmClient, VmUser, listed_user_read_by_serde, listed_user_read_plainly,
-    user_from_list,
+    CredentialStubs, VmClient, VmUser, listed_user_read_by_serde, listed_user_read_from_list,
+    listed_user_read_plainly, user_from_list,
 };
 
 use crate::secret::Secret;

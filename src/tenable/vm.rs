@@ -643,6 +643,13 @@ pub fn listed_user_read_plainly(text: &str) -> Option<ListedUser<'_>> {
     WireListedUser::read_plainly(text).map(listed_user)
 }
 
+/// A listed TVM user read the fast way from the start of the text of a list, which runs on
+/// past it, and its length (as `discover` reads one before it is cut); for the tests and the
+/// fuzz target that hold it equal to [`listed_user_read_plainly`] of the user's own text.
+pub fn listed_user_read_from_list(text: &str) -> Option<(ListedUser<'_>, usize)> {
+    WireListedUser::read_prefix(text).map(|(user, len)| (listed_user(user), len))
+}
+
 /// A listed TVM user read from one item of `GET /users` by serde_json.
 pub fn listed_user_read_by_serde(text: &str) -> Result<ListedUser<'_>, serde_json::Error> {
     serde_json::from_str(text).map(listed_user)
@@ -938,7 +945,7 @@ mod tests {
             "007",
         ];
         let mut rng = fastrand::Rng::with_seed(13_13);
-        let (mut read, mut left) = (0, 0);
+        let (mut read, mut left, mut from_list) = (0, 0, 0);
         for _ in 0..20_000 {
             let members: Vec<String> = (0..rng.usize(0..8))
                 .map(|_| {
@@ -950,6 +957,17 @@ mod tests {
                 .collect();
             let text = format!("{{{}}}", members.join(","));
             let by_serde = listed_user_read_by_serde(&text);
+            // Read from the start of a list: as the user's own text is read.
+            let listed = format!("{text},{text}]");
+            if let Some((user, len)) = listed_user_read_from_list(&listed) {
+                assert_eq!(
+                    Some(user),
+                    listed_user_read_plainly(&listed[..len]),
+                    "{listed}"
+                );
+                assert_eq!(len, text.len(), "{listed}");
+                from_list += 1;
+            }
             match listed_user_read_plainly(&text) {
                 Some(user) => {
                     read += 1;
@@ -962,6 +980,8 @@ mod tests {
             read > 2_000 && left > 2_000,
             "{read} read plainly, {left} left"
         );
+        // Every user read plainly alone is read from a list too.
+        assert_eq!(from_list, read);
     }
 
     #[test]
