@@ -105,6 +105,76 @@ pub fn for_each_item_read(
     key: &str,
     limits: BodyLimits,
     wanted: Option<Wanted<'_>>,
+    whole: Option<ReadWhole<'_>>,
+    each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
+) -> Result<u64, serde_json::Error> {
+    for_each_item_from(Reading(reader), key, limits, wanted, whole, each)
+}
+
+/// Where a list answer's bytes come from: [`Reading`] a reader into the list's buffer, or
+/// the read-ahead (`transport::ahead`), which hands over the buffer it read into.
+pub trait Source {
+    /// Reads more bytes after `buf[*pos..*held]` (what is kept) and says how many; 0 at the
+    /// end of the answer. What is before `*pos` may be dropped and what is kept may move:
+    /// `*pos` and `*held` then say where it is. Past `*held`, `buf` is spare room.
+    fn read_after(
+        &mut self,
+        buf: &mut Vec<u8>,
+        pos: &mut usize,
+        held: &mut usize,
+    ) -> io::Result<usize>;
+}
+
+impl<S: Source + ?Sized> Source for &mut S {
+    fn read_after(
+        &mut self,
+        buf: &mut Vec<u8>,
+        pos: &mut usize,
+        held: &mut usize,
+    ) -> io::Result<usize> {
+        (**self).read_after(buf, pos, held)
+    }
+}
+
+/// A [`Source`] that reads a reader: what is kept moves to the start of the buffer, and a
+/// read goes after it.
+pub struct Reading<R>(pub R);
+
+impl<R: Read> Source for Reading<R> {
+    fn read_after(
+        &mut self,
+        buf: &mut Vec<u8>,
+        pos: &mut usize,
+        held: &mut usize,
+    ) -> io::Result<usize> {
+        if *pos > 0 {
+            buf.copy_within(*pos..*held, 0);
+            *held -= *pos;
+            *pos = 0;
+        }
+        // Zeroed once when it grows, not before every read.
+        if buf.len() - *held < CHUNK {
+            buf.resize(*held + CHUNK, 0);
+        }
+        loop {
+            match self.0.read(&mut buf[*held..]) {
+                Ok(n) => {
+                    *held += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// [`for_each_item_read`] of the bytes of `source`.
+pub fn for_each_item_from(
+    source: impl Source,
+    key: &str,
+    limits: BodyLimits,
+    wanted: Option<Wanted<'_>>,
     mut whole: Option<ReadWhole<'_>>,
     each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
 ) -> Result<u64, serde_json::Error> {
@@ -112,7 +182,7 @@ pub fn for_each_item_read(
         whole = None;
     }
     let mut cut = Cutter {
-        reader,
+        source,
         buf: Vec::new(),
         held: 0,
         pos: 0,
@@ -175,11 +245,10 @@ fn over(what: &'static str) -> serde_json::Error {
     serde_json::Error::io(io::Error::new(io::ErrorKind::InvalidData, OverLimit(what)))
 }
 
-struct Cutter<R> {
-    reader: R,
+struct Cutter<S> {
+    source: S,
     /// `buf[..held]` is what was read; from `pos` on it is not yet consumed, and what is
-    /// before `pos` may be dropped. Past `held` the buffer is spare room, zeroed once when it
-    /// grows (not before every read).
+    /// before `pos` may be dropped. Past `held` the buffer is spare room.
     buf: Vec<u8>,
     held: usize,
     pos: usize,
@@ -191,36 +260,26 @@ struct Cutter<R> {
     found: Option<Option<Range<usize>>>,
 }
 
-impl<R: Read> Cutter<R> {
-    /// Drops what was consumed and reads until at least `want` unconsumed bytes are held (or
-    /// the input ends). `false` when nothing more could be read.
+impl<S: Source> Cutter<S> {
+    /// Reads until at least `want` unconsumed bytes are held (or the input ends); what was
+    /// consumed may be dropped, and what was not may move (`pos` says where it is).
+    /// `false` when nothing more could be read.
     fn fill(&mut self, want: usize) -> Result<bool, serde_json::Error> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.held, 0);
-            self.held -= self.pos;
-            self.pos = 0;
-            self.found = None;
-        }
-        let before = self.held;
-        while !self.eof && (self.held == before || self.held < want) {
-            if self.buf.len() - self.held < CHUNK {
-                self.buf.resize(self.held + CHUNK, 0);
-            }
-            let n = loop {
-                match self.reader.read(&mut self.buf[self.held..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(serde_json::Error::io(e)),
-                }
-            };
-            self.held += n;
+        let before = self.held - self.pos;
+        // A span `wanted` found is where the bytes were.
+        self.found = None;
+        while !self.eof && (self.held - self.pos == before || self.held - self.pos < want) {
+            let n = self
+                .source
+                .read_after(&mut self.buf, &mut self.pos, &mut self.held)
+                .map_err(serde_json::Error::io)?;
             self.read += n as u64;
             if self.read > self.limits.total {
                 return Err(over("total size"));
             }
             self.eof = n == 0;
         }
-        Ok(self.held > before)
+        Ok(self.held - self.pos > before)
     }
 
     /// The next byte that is not whitespace, not consumed; `None` at the end of the input.
@@ -388,8 +447,8 @@ impl<R: Read> Cutter<R> {
             }
             let start = self.pos;
             let more = self.fill(CHUNK)?;
-            // `fill` dropped what was before `pos`.
-            at -= start - self.pos;
+            // `fill` may have moved what was not consumed.
+            at = at - start + self.pos;
             if !more {
                 // A bare number or literal may end with the input; anything else is cut.
                 return match (scan.depth, scan.in_string) {

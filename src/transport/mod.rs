@@ -363,9 +363,9 @@ impl Transport {
                     let mut whole = whole.borrow_mut();
                     let whole = whole.as_mut().map(|w| &mut **w as items::ReadWhole<'_>);
                     // Receiving and inflating run beside cutting and parsing.
-                    let parsed = ahead::read_ahead(reader, |reader| {
-                        items::for_each_item_read(
-                            reader,
+                    let parsed = ahead::read_ahead(reader, |ahead| {
+                        items::for_each_item_from(
+                            ahead,
                             key,
                             call.limits,
                             wanted,
