@@ -626,8 +626,13 @@ fn id_digits<'a>(text: &'a str, key: &'a str, n: serde_json::Number) -> Scalar<'
         let rest = text.get(value..)?;
         let len = rest.bytes().take_while(u8::is_ascii_digit).count();
         let digits = &rest[..len];
+        // The digits are the number read (at most 18, as the plain reader reads).
+        let read = digits.bytes().fold(0u64, |v, d| {
+            v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        });
         (text.as_bytes().get(value - 2..value) == Some(b"\":")
-            && n.as_u64().is_some_and(|n| digits.parse() == Ok(n)))
+            && len <= 18
+            && n.as_u64() == Some(read))
         .then_some(digits)
     });
     Scalar::Str(match digits {
