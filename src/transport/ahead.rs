@@ -36,11 +36,6 @@ pub const HELD: usize = 256 * 1024;
 /// (issue 13: copying each buffer into the parser's was a tenth of reading 200 000 users).
 pub const HEADROOM: usize = 4 * 1024;
 
-/// The bytes read in a buffer the reading thread fills (after its [`HEADROOM`]).
-fn data_len(buf: &[u8]) -> usize {
-    buf.len().saturating_sub(HEADROOM)
-}
-
 /// What both threads share.
 #[derive(Default)]
 struct Shared {
@@ -53,8 +48,10 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// Read, not yet taken.
+    /// Read, not yet taken: `data` bytes after [`HEADROOM`]. What is past them is room
+    /// (buffers go round between the threads and are not cleared).
     held: Vec<u8>,
+    data: usize,
     /// After `held`: `Some(Ok(()))` the end of the body, `Some(Err(_))` where it broke.
     end: Option<io::Result<()>>,
     /// The parser waits on `ready`.
@@ -89,6 +86,7 @@ pub fn read_ahead<T>(
         shared,
         chunk: Vec::new(),
         at: 0,
+        end: 0,
         ended: None,
     };
     // When `ahead` is dropped here, the reading thread is told, and stops after its read.
@@ -97,10 +95,17 @@ pub fn read_ahead<T>(
 
 /// The reading thread: reads `body` until its end, an error, or the parser is gone.
 fn fill(body: &mut impl Read, shared: &Shared) {
-    let mut buf = vec![0; CHUNK];
+    // Read into the room after a buffer's headroom; handed over whole when the shared
+    // buffer is empty (as it is whenever the parser is behind and took it), added to it
+    // otherwise.
+    let mut mine = Vec::new();
     loop {
+        if mine.len() < HEADROOM + CHUNK {
+            // Zeroed only when it grows: buffers going round keep their length.
+            mine.resize(HEADROOM + CHUNK, 0);
+        }
         let read = loop {
-            match body.read(&mut buf) {
+            match body.read(&mut mine[HEADROOM..HEADROOM + CHUNK]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 read => break read,
             }
@@ -109,16 +114,21 @@ fn fill(body: &mut impl Read, shared: &Shared) {
         match read {
             Ok(0) => state.end = Some(Ok(())),
             Ok(n) => {
-                while !state.gone && data_len(&state.held) > 0 && data_len(&state.held) + n > HELD {
+                while !state.gone && state.data > 0 && state.data + n > HELD {
                     state = shared.room.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
                 if state.gone {
                     return;
                 }
-                if state.held.len() < HEADROOM {
-                    state.held.resize(HEADROOM, 0);
+                if state.data == 0 {
+                    // The emptied buffer the parser left comes back to be read into.
+                    std::mem::swap(&mut mine, &mut state.held);
+                } else {
+                    let end = HEADROOM + state.data;
+                    state.held.truncate(end);
+                    state.held.extend_from_slice(&mine[HEADROOM..HEADROOM + n]);
                 }
-                state.held.extend_from_slice(&buf[..n]);
+                state.data += n;
             }
             Err(e) => state.end = Some(Err(e)),
         }
@@ -134,9 +144,10 @@ fn fill(body: &mut impl Read, shared: &Shared) {
 /// The parser's side: the bytes taken, as one reader, or as the [`Source`] of a list.
 pub struct Ahead {
     shared: Arc<Shared>,
-    /// Taken from the shared buffer; read from `at` on.
+    /// Taken from the shared buffer; read from `at` to `end`.
     chunk: Vec<u8>,
     at: usize,
+    end: usize,
     /// The body ended (`Ok`) or broke (the error's kind): every later read says so again.
     ended: Option<Result<(), io::ErrorKind>>,
 }
@@ -145,7 +156,7 @@ impl Ahead {
     /// Makes sure bytes not yet read are in `chunk`, waiting for them: `false` at the end of
     /// the body, the error where it broke (again on every later call).
     fn more(&mut self) -> io::Result<bool> {
-        if self.at < self.chunk.len() {
+        if self.at < self.end {
             return Ok(true);
         }
         match self.ended {
@@ -154,7 +165,7 @@ impl Ahead {
             None => {}
         }
         let mut state = self.shared.lock();
-        while data_len(&state.held) == 0 && state.end.is_none() {
+        while state.data == 0 && state.end.is_none() {
             state.waiting = true;
             state = self
                 .shared
@@ -163,16 +174,16 @@ impl Ahead {
                 .unwrap_or_else(|p| p.into_inner());
         }
         state.waiting = false;
-        if data_len(&state.held) == 0 {
+        if state.data == 0 {
             // The end, after every byte read before it (the reading thread has returned).
             let end = state.end.take().unwrap_or(Ok(()));
             self.ended = Some(end.as_ref().map(|_| ()).map_err(io::Error::kind));
             return end.map(|()| false);
         }
         // The taken bytes swap places with the emptied buffer, which is filled next.
-        self.chunk.clear();
         std::mem::swap(&mut self.chunk, &mut state.held);
         self.at = HEADROOM;
+        self.end = HEADROOM + std::mem::take(&mut state.data);
         self.shared.room.notify_one();
         Ok(true)
     }
@@ -183,7 +194,7 @@ impl Read for Ahead {
         if !self.more()? {
             return Ok(0);
         }
-        let n = buf.len().min(self.chunk.len() - self.at);
+        let n = buf.len().min(self.end - self.at);
         buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
         self.at += n;
         Ok(n)
@@ -200,7 +211,7 @@ impl Source for Ahead {
         if !self.more()? {
             return Ok(0);
         }
-        let fresh = self.chunk.len() - self.at;
+        let fresh = self.end - self.at;
         let kept = *held - *pos;
         if kept <= self.at {
             // What is kept goes in the room just before the bytes read, and the two buffers
@@ -210,17 +221,18 @@ impl Source for Ahead {
             self.chunk[start..self.at].copy_from_slice(&buf[*pos..*held]);
             std::mem::swap(buf, &mut self.chunk);
             *pos = start;
-            *held = buf.len();
-            self.at = self.chunk.len();
+            *held = self.end;
         } else {
             // More kept than the room holds (a long item): the bytes read go after it.
             buf.truncate(*held);
             buf.drain(..*pos);
-            buf.extend_from_slice(&self.chunk[self.at..]);
+            buf.extend_from_slice(&self.chunk[self.at..self.end]);
             *pos = 0;
             *held = buf.len();
-            self.at = self.chunk.len();
         }
+        // All taken: this buffer goes back to the reading thread.
+        self.at = 0;
+        self.end = 0;
         Ok(fresh)
     }
 }
