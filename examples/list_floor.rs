@@ -12,8 +12,10 @@
 //!    byte checked, no value built);
 //! 4. inflate, cut, and read every item as `discover` does, into a listed user, the fast way
 //!    (`tenable::listed_user_read_plainly`, serde_json only for an item that is not plain);
-//! 5. as 4, every item read by serde_json;
-//! 6. as 3, into a `serde_json::Value` per item.
+//! 5. inflate, and read every item as `discover` reads it: from the text of the list before it
+//!    is cut (`tenable::listed_user_read_from_list`), an item it cannot read cut and read as 4;
+//! 6. as 4, every item read by serde_json;
+//! 7. as 3, into a `serde_json::Value` per item.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -34,7 +36,7 @@ fn main() {
         std::process::exit(2);
     });
     let inflate = || flate2::read::GzDecoder::new(&gz[..]);
-    let steps: [(&str, &dyn Fn() -> u64); 6] = [
+    let steps: [(&str, &dyn Fn() -> u64); 7] = [
         ("inflate only", &|| {
             std::io::copy(&mut inflate(), &mut std::io::sink()).expect("inflate")
         }),
@@ -51,6 +53,35 @@ fn main() {
                 Ok(())
             })
         }),
+        (
+            "inflate + a listed user read from the list before it is cut",
+            &|| {
+                items::for_each_item_read(
+                    inflate(),
+                    "users",
+                    BodyLimits::LIST,
+                    None,
+                    Some(&mut |held| {
+                        // As `discover` does: the longest start that is whole UTF-8.
+                        let text = match simdutf8::compat::from_utf8(held) {
+                            Ok(text) => text,
+                            Err(e) => std::str::from_utf8(&held[..e.valid_up_to()]).expect("UTF-8"),
+                        };
+                        let (user, len) = tenable::listed_user_read_from_list(text)?;
+                        std::hint::black_box(user);
+                        Some(len)
+                    }),
+                    &mut |text| {
+                        let text = simdutf8::basic::from_utf8(text).expect("UTF-8");
+                        std::hint::black_box(
+                            tenable::listed_user_read_plainly(text).expect("plain"),
+                        );
+                        Ok(())
+                    },
+                )
+                .expect("a user list")
+            },
+        ),
         ("inflate + cut + a listed user read by serde_json", &|| {
             each(inflate(), &mut |text| {
                 let text = simdutf8::basic::from_utf8(text).expect("UTF-8");
