@@ -1026,13 +1026,7 @@ fn write_user_json(
     };
     let last_login = last_login(u);
     let sign_in = sign_in(u, platform);
-    let mut w = JsonWriter {
-        out,
-        screen,
-        maybe: !screen.values_suffice,
-        screened: [""; 8],
-        count: 0,
-    };
+    let mut w = JsonWriter::new(out, screen);
     w.opt_field(
         b"{\"account\":null,\"can_edit\":null,\"category\":null,\"display_name\":",
         u.name.as_deref(),
@@ -1075,7 +1069,19 @@ struct JsonWriter<'o, 's, 'r> {
     count: usize,
 }
 
-impl<'r> JsonWriter<'_, '_, 'r> {
+impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
+    /// A writer of one row into `out`, screened by `screen`.
+    fn new(out: &'o mut Vec<u8>, screen: &'s Screen) -> Self {
+        JsonWriter {
+            out,
+            screen,
+            // A key with a quote could span a value's edge: then every row goes whole.
+            maybe: !screen.values_suffice,
+            screened: [""; 8],
+            count: 0,
+        }
+    }
+
     /// `v` as a JSON string; screened unless it is this program's own word.
     ///
     /// One look at its bytes finds both what JSON escapes (a quote, a backslash, a control
@@ -1263,13 +1269,7 @@ impl<'a> Row<'a> {
     /// whether some value might quote a secret, as [`Screen::maybe_row`] says (a test holds
     /// them equal): then the line goes to the redactor.
     fn write_json(&self, out: &mut Vec<u8>, screen: &Screen) -> bool {
-        let mut w = JsonWriter {
-            out,
-            screen,
-            maybe: !screen.values_suffice,
-            screened: [""; 8],
-            count: 0,
-        };
+        let mut w = JsonWriter::new(out, screen);
         w.opt_text(b"{\"account\":", self.account.as_deref());
         w.opt_flag(b",\"can_edit\":", self.can_edit);
         w.opt_text(b",\"category\":", self.category.as_deref());

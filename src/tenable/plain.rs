@@ -183,17 +183,30 @@ impl QuoteIndex {
     }
 }
 
-impl Strings for QuoteIndex {
+/// Quotes found ahead of the reading ([`QuoteIndex`], [`QuoteStream`]), in order.
+trait Quotes {
+    /// The position of the next quote, or `None`.
+    fn next_quote(&mut self) -> Option<usize>;
+}
+
+impl Quotes for QuoteIndex {
+    #[inline(always)]
+    fn next_quote(&mut self) -> Option<usize> {
+        self.next()
+    }
+}
+
+impl<Q: Quotes> Strings for Q {
     // Inlined, as `literal_at` and `next`: an answer returned through memory and read back
     // at once stalled the reader (store forwarding) on every member.
     #[inline(always)]
     fn string<'a>(&mut self, text: &'a str, at: usize) -> Option<(&'a str, usize)> {
         // With no escape in `text`, quotes alternate: the next one after an opening quote
         // closes its string. A quote that is not next is not at `at`.
-        if self.next()? != at {
+        if self.next_quote()? != at {
             return None;
         }
-        let end = self.next()?;
+        let end = self.next_quote()?;
         Some((&text[at + 1..end], end + 1))
     }
 }
@@ -268,16 +281,10 @@ impl<'t> QuoteStream<'t> {
     }
 }
 
-impl Strings for QuoteStream<'_> {
+impl Quotes for QuoteStream<'_> {
     #[inline(always)]
-    fn string<'a>(&mut self, text: &'a str, at: usize) -> Option<(&'a str, usize)> {
-        // As for [`QuoteIndex`]: with no escape, the next quote after an opening one closes
-        // its string.
-        if self.next()? != at {
-            return None;
-        }
-        let end = self.next()?;
-        Some((&text[at + 1..end], end + 1))
+    fn next_quote(&mut self) -> Option<usize> {
+        self.next()
     }
 }
 
