@@ -13,7 +13,9 @@
 //! compact TVM user) has its quotes found 16 bytes at a time first (SIMD compares, as the
 //! list cutter does): with no escape, quotes alternate between opening and closing a string,
 //! so no string is looked through byte by byte. Any other object is read a byte at a time,
-//! each string eight bytes at a time.
+//! each string eight bytes at a time. An object can also be read where it starts in the text
+//! of a list, before the list is cut ([`read_object_prefix`]): its quotes are then found 64
+//! bytes at a time as the reading needs them, and the reading says where the object ends.
 
 use std::borrow::Cow;
 

@@ -5,6 +5,10 @@
 //! length costs the memory of one item. An item cut by the end of the buffer is looked at
 //! again once more has been read.
 //!
+//! A caller may first be shown each item where it starts, with what follows it, to read it
+//! on its own and say where it ends ([`for_each_item_read`]: `discover`'s 200 000 users);
+//! an item it does not read is cut as above.
+//!
 //! Every item handed over is then parsed by serde_json, as the caller's type, from its slice;
 //! every other member of the envelope is parsed here as [`IgnoredAny`], and the envelope's own
 //! grammar (one object, keys, colons, commas, nothing after it) is checked here. Only an item a
