@@ -1095,14 +1095,19 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
             untrusted::json_special(w) | untrusted::bytes_equal(w, b'%')
         });
         if special {
-            // Writing to a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *self.out, v);
-            if screened && !self.maybe {
-                self.maybe = self.screen.maybe_marked(v, b'"');
-            }
-            return;
+            return self.escaped_text(v, screened);
         }
         self.clean_text(v, screened);
+    }
+
+    /// `v` written by serde_json (which escapes what JSON needs) and screened as
+    /// [`Screen::maybe_marked`] screens it, in full: not kept to compare with.
+    fn escaped_text(&mut self, v: &str, screened: bool) {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, v);
+        if screened && !self.maybe {
+            self.maybe = self.screen.maybe_marked(v, b'"');
+        }
     }
 
     /// `v`, which holds nothing JSON escapes and no screen mark, copied whole; its pieces
@@ -1140,13 +1145,9 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
         }
         match untrusted::field_cow(raw) {
             Cow::Borrowed(safe) => self.text(safe, true),
-            Cow::Owned(safe) => {
-                // Made here, so not kept to compare with: screened on its own.
-                let _ = serde_json::to_writer(&mut *self.out, &safe);
-                if !self.maybe {
-                    self.maybe = self.screen.maybe_marked(&safe, b'"');
-                }
-            }
+            // Made here, so not kept to compare with: written by serde_json and screened in
+            // full, as an escaped text is.
+            Cow::Owned(safe) => self.escaped_text(&safe, true),
         }
     }
 

@@ -171,18 +171,6 @@ impl QuoteIndex {
             word: 0,
         })
     }
-
-    /// The position of the next quote.
-    #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
-        while self.bits == 0 {
-            self.word += 1;
-            self.bits = *self.words.get(self.word)?;
-        }
-        let bit = self.bits.trailing_zeros() as usize;
-        self.bits &= self.bits - 1;
-        Some(self.word * 64 + bit)
-    }
 }
 
 /// Quotes found ahead of the reading ([`QuoteIndex`], [`QuoteStream`]), in order.
@@ -194,7 +182,13 @@ trait Quotes {
 impl Quotes for QuoteIndex {
     #[inline(always)]
     fn next_quote(&mut self) -> Option<usize> {
-        self.next()
+        while self.bits == 0 {
+            self.word += 1;
+            self.bits = *self.words.get(self.word)?;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.word * 64 + bit)
     }
 }
 
@@ -236,18 +230,6 @@ impl<'t> QuoteStream<'t> {
         }
     }
 
-    /// The position of the next quote; `None` past the end of the text, or when a backslash
-    /// or a control character is inside a string before it.
-    #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
-        while self.bits == 0 {
-            self.index_word()?;
-        }
-        let bit = self.bits.trailing_zeros() as usize;
-        self.bits &= self.bits - 1;
-        Some(self.base + bit)
-    }
-
     /// Finds the quotes of the next 64 bytes (past the end, spaces).
     fn index_word(&mut self) -> Option<()> {
         let start = self.next_word;
@@ -284,9 +266,16 @@ impl<'t> QuoteStream<'t> {
 }
 
 impl Quotes for QuoteStream<'_> {
+    /// `None` past the end of the text, or when a backslash or a control character is inside
+    /// a string before the next quote.
     #[inline(always)]
     fn next_quote(&mut self) -> Option<usize> {
-        self.next()
+        while self.bits == 0 {
+            self.index_word()?;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + bit)
     }
 }
 

@@ -69,8 +69,8 @@ impl Shared {
     }
 }
 
-/// Calls `parse` with a reader of `body`'s bytes, while a second thread reads `body` ahead
-/// of it; returns what `parse` returns. `parse` runs on this thread.
+/// Calls `parse` with `body`'s bytes (as a list's [`Source`]), while a second thread reads
+/// `body` ahead of it; returns what `parse` returns. `parse` runs on this thread.
 pub fn read_ahead<T>(
     mut body: impl Read + Send + 'static,
     parse: impl FnOnce(&mut Ahead) -> T,
@@ -141,7 +141,7 @@ fn fill(body: &mut impl Read, shared: &Shared) {
     }
 }
 
-/// The parser's side: the bytes taken, as one reader, or as the [`Source`] of a list.
+/// The parser's side: the bytes taken, as the [`Source`] of a list.
 pub struct Ahead {
     shared: Arc<Shared>,
     /// Taken from the shared buffer; read from `at` to `end`.
@@ -186,18 +186,6 @@ impl Ahead {
         self.end = HEADROOM + std::mem::take(&mut state.data);
         self.shared.room.notify_one();
         Ok(true)
-    }
-}
-
-impl Read for Ahead {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.more()? {
-            return Ok(0);
-        }
-        let n = buf.len().min(self.end - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
     }
 }
 
@@ -288,19 +276,35 @@ mod tests {
         }
     }
 
-    /// Everything the parser reads, in reads of at most `step` bytes, and how it ended.
+    /// Everything a list's parser takes when it uses at most `step` bytes between takes (the
+    /// rest kept, as a cutter keeps an item cut short), and how it ended.
     fn read_all(body: Body, step: usize) -> (Vec<u8>, io::Result<()>) {
-        read_ahead(body, |reader| {
+        read_ahead(body, |ahead| {
+            let (mut buf, mut pos, mut held) = (Vec::new(), 0, 0);
             let mut got = Vec::new();
-            let mut buf = vec![0; step];
             loop {
-                match reader.read(&mut buf) {
-                    Ok(0) => return (got, Ok(())),
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                    Err(e) => return (got, Err(e)),
-                }
+                let end = match ahead.read_after(&mut buf, &mut pos, &mut held) {
+                    Ok(0) => Ok(()),
+                    Ok(_) => {
+                        let n = step.min(held - pos);
+                        got.extend_from_slice(&buf[pos..pos + n]);
+                        pos += n;
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                };
+                got.extend_from_slice(&buf[pos..held]);
+                return (got, end);
             }
         })
+    }
+
+    /// What the parser's first take holds.
+    fn first_take(ahead: &mut Ahead) -> io::Result<Vec<u8>> {
+        let (mut buf, mut pos, mut held) = (Vec::new(), 0, 0);
+        ahead
+            .read_after(&mut buf, &mut pos, &mut held)
+            .map(|_| buf[pos..held].to_vec())
     }
 
     #[test]
@@ -378,11 +382,12 @@ mod tests {
             assert_eq!(end.unwrap_err().kind(), io::ErrorKind::ConnectionReset);
         }
         let b = body(10, 1000, Some(io::ErrorKind::TimedOut));
-        let kinds = read_ahead(b, |reader| {
-            let mut buf = [0; 64];
-            assert_eq!(reader.read(&mut buf).unwrap(), 10);
-            let first = reader.read(&mut buf).unwrap_err().kind();
-            let again = reader.read(&mut buf).unwrap_err().kind();
+        let kinds = read_ahead(b, |ahead| {
+            let (mut buf, mut pos, mut held) = (Vec::new(), 0, 0);
+            let mut take = || ahead.read_after(&mut buf, &mut pos, &mut held);
+            assert_eq!(take().unwrap(), 10);
+            let first = take().unwrap_err().kind();
+            let again = take().unwrap_err().kind();
             (first, again)
         });
         assert_eq!(kinds, (io::ErrorKind::TimedOut, io::ErrorKind::TimedOut));
@@ -393,11 +398,8 @@ mod tests {
         // An endless body: the thread must see that the parser is gone, and end.
         let (ended_tx, ended_rx) = channel();
         let endless = Endless { _ended: ended_tx };
-        let first = read_ahead(endless, |reader| {
-            let mut buf = [0; 10];
-            reader.read(&mut buf).map(|n| buf[..n].to_vec())
-        });
-        assert_eq!(first.unwrap(), b"xxxxxxxxxx");
+        let first = read_ahead(endless, first_take);
+        assert_eq!(first.unwrap()[..10], *b"xxxxxxxxxx");
         // The body is dropped when the thread ends.
         assert!(
             ended_rx
@@ -436,10 +438,7 @@ mod tests {
         }
         let (hold, wait) = channel::<()>();
         let started = std::time::Instant::now();
-        let first = read_ahead(Silent(true, wait), |reader| {
-            let mut buf = [0; 3];
-            reader.read(&mut buf).map(|n| buf[..n].to_vec())
-        });
+        let first = read_ahead(Silent(true, wait), first_take);
         assert_eq!(first.unwrap(), b"{x}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         drop(hold);

@@ -112,7 +112,7 @@ pub fn for_each_item_read(
     whole: Option<ReadWhole<'_>>,
     each: &mut dyn FnMut(&[u8]) -> Result<(), serde_json::Error>,
 ) -> Result<u64, serde_json::Error> {
-    for_each_item_from(Reading(reader), key, limits, wanted, whole, each)
+    for_each_item_from(&mut Reading(reader), key, limits, wanted, whole, each)
 }
 
 /// Where a list answer's bytes come from: [`Reading`] a reader into the list's buffer, or
@@ -127,17 +127,6 @@ pub trait Source {
         pos: &mut usize,
         held: &mut usize,
     ) -> io::Result<usize>;
-}
-
-impl<S: Source + ?Sized> Source for &mut S {
-    fn read_after(
-        &mut self,
-        buf: &mut Vec<u8>,
-        pos: &mut usize,
-        held: &mut usize,
-    ) -> io::Result<usize> {
-        (**self).read_after(buf, pos, held)
-    }
 }
 
 /// A [`Source`] that reads a reader: what is kept moves to the start of the buffer, and a
@@ -175,7 +164,7 @@ impl<R: Read> Source for Reading<R> {
 
 /// [`for_each_item_read`] of the bytes of `source`.
 pub fn for_each_item_from(
-    source: impl Source,
+    source: &mut dyn Source,
     key: &str,
     limits: BodyLimits,
     wanted: Option<Wanted<'_>>,
@@ -249,8 +238,8 @@ fn over(what: &'static str) -> serde_json::Error {
     serde_json::Error::io(io::Error::new(io::ErrorKind::InvalidData, OverLimit(what)))
 }
 
-struct Cutter<S> {
-    source: S,
+struct Cutter<'s> {
+    source: &'s mut dyn Source,
     /// `buf[..held]` is what was read; from `pos` on it is not yet consumed, and what is
     /// before `pos` may be dropped. Past `held` the buffer is spare room.
     buf: Vec<u8>,
@@ -264,7 +253,7 @@ struct Cutter<S> {
     found: Option<Option<Range<usize>>>,
 }
 
-impl<S: Source> Cutter<S> {
+impl Cutter<'_> {
     /// Reads until at least `want` unconsumed bytes are held (or the input ends); what was
     /// consumed may be dropped, and what was not may move (`pos` says where it is).
     /// `false` when nothing more could be read.
