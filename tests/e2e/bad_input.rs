@@ -132,14 +132,8 @@ fn rejects_bad_keys_with_exit_3() {
 
 #[test]
 fn reports_an_unreachable_tenable_with_exit_6() {
-    // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     row(
-        &standard_payload(&format!("http://127.0.0.1:{port}")),
+        &standard_payload(UNREACHABLE_URL),
         &[("TENABLE_ROTATE_TIMEOUT", "5")],
         6,
         "cannot connect to 127.0.0.1",

@@ -333,13 +333,7 @@ fn exit_5_the_change_refused_by_policy() {
 
 #[test]
 fn exit_6_tenable_unreachable() {
-    // A port nothing listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let line = standard_payload(&format!("http://127.0.0.1:{port}"));
+    let line = standard_payload(UNREACHABLE_URL);
     both_ways(&|| no_env(line.clone()), 6, "not changed", "not-changed");
 }
 

@@ -901,12 +901,7 @@ fn a_retry_after_far_in_the_future_does_not_panic() {
 
 #[test]
 fn a_closed_stderr_on_a_failure_path_is_a_normal_exit() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let line = standard_payload(&format!("http://127.0.0.1:{port}"));
+    let line = standard_payload(UNREACHABLE_URL);
     let mut cmd = command(&[], &timeout("5"));
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())

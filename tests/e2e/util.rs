@@ -568,6 +568,11 @@ pub fn payload(user: &str, new: &str, old: &str, records: Value) -> String {
     tenable_rotate::demo::gateway_payload(user, new, old, &records)
 }
 
+/// A Tenable URL nothing listens on: port 1, below every ephemeral port. A port bound and
+/// closed by a test could be handed to another test's fake server at once (it happened: two
+/// tests failed together).
+pub const UNREACHABLE_URL: &str = "http://127.0.0.1:1";
+
 /// The usual payload: `USER`, `NEW`/`OLD`, the key record pointing at `url`, and the user record.
 pub fn standard_payload(url: &str) -> String {
     payload(
