@@ -1152,6 +1152,7 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
     }
 
     /// [`JsonWriter::field`] of `v`, or `null`.
+    #[inline(always)]
     fn opt_field(&mut self, key: &[u8], v: Option<&'r str>) {
         self.out.extend_from_slice(key);
         match v {
@@ -1161,6 +1162,7 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
     }
 
     /// A key with its separator and colon (`,"email":`) in one copy, then `v` or `null`.
+    #[inline(always)]
     fn opt_text(&mut self, key: &[u8], v: Option<&'r str>) {
         self.out.extend_from_slice(key);
         match v {
@@ -1169,6 +1171,7 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
         }
     }
 
+    #[inline(always)]
     fn opt_flag(&mut self, key: &[u8], v: Option<bool>) {
         self.out.extend_from_slice(key);
         self.out.extend_from_slice(match v {
