@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::rotate::RotateError;
 use crate::tenable::{
-    ListedCredential, ListedUser, ListedUsers, Platform, ScClient, TenableError, VmClient,
+    ListedCredential, ListedUser, ListedUsers, Platform, ScClient, TenableError, UserSink, VmClient,
 };
 use crate::untrusted;
 
@@ -432,7 +432,7 @@ pub fn run(
                 }
                 n
             } else {
-                each_user_alongside(|each| vm.each_user(each), &mut emit).map_err(before)?
+                each_user_alongside(|sink| vm.each_user_into(sink), &mut emit).map_err(before)?
             };
             sink.end_users(summary.users);
             let mut offset = 0usize;
@@ -463,15 +463,16 @@ pub fn run(
                 user: me,
             };
             sink.begin(&api.user, &settings.base_url);
-            summary.users = each_user_alongside(|each| sc.each_user(each), &mut |u| {
-                let j = judge_user(Platform::Sc, &u, Some(&api.user), api.manages_users);
-                summary.count(j.verdict);
-                if let Some(import) = import.as_mut() {
-                    import.user(&u, &j);
-                }
-                sink.user(&u, &j);
-            })
-            .map_err(before)?;
+            summary.users =
+                each_user_alongside(|sink| sc.each_user(&mut |u| sink.user(u)), &mut |u| {
+                    let j = judge_user(Platform::Sc, &u, Some(&api.user), api.manages_users);
+                    summary.count(j.verdict);
+                    if let Some(import) = import.as_mut() {
+                        import.user(&u, &j);
+                    }
+                    sink.user(&u, &j);
+                })
+                .map_err(before)?;
             sink.end_users(summary.users);
             for stub in sc.credential_stubs().map_err(before)? {
                 let c = sc.complete_credential(stub).map_err(before)?;
@@ -499,7 +500,7 @@ pub fn run(
 /// batches, so memory stays flat; if printing stops early nothing is lost, as the list is
 /// only read.
 fn each_user_alongside(
-    list: impl FnOnce(&mut dyn FnMut(ListedUser<'_>)) -> Result<u64, TenableError> + Send,
+    list: impl FnOnce(&mut dyn UserSink) -> Result<u64, TenableError> + Send,
     each: &mut dyn FnMut(ListedUser<'_>),
 ) -> Result<u64, TenableError> {
     // A batch is one buffer of text, so a user costs no allocation on either side; printed
@@ -510,18 +511,14 @@ fn each_user_alongside(
         // Named for profilers; it fails to start only where `scope.spawn` would panic too.
         let reader = std::thread::Builder::new().name("list-reader".into());
         let reader = reader.spawn_scoped(scope, move || {
-            let fresh = || ListedUsers::with_capacity(ListedUsers::FULL_USERS);
-            let mut batch = fresh();
-            let result = list(&mut |u| {
-                batch.push(&u);
-                if batch.is_full() {
-                    let empty = back_rx.try_recv().unwrap_or_else(|_| fresh());
-                    // A closed channel means this side is gone; the read ends on its own.
-                    let _ = tx.send(std::mem::replace(&mut batch, empty));
-                }
-            });
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
+            let mut batches = Batches {
+                batch: Batches::fresh(),
+                full: tx,
+                emptied: back_rx,
+            };
+            let result = list(&mut batches);
+            if !batches.batch.is_empty() {
+                let _ = batches.full.send(batches.batch);
             }
             result
         });
@@ -536,6 +533,39 @@ fn each_user_alongside(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
+}
+
+/// The list reader's side of [`each_user_alongside`]: users packed into a batch, handed over
+/// full, and batches printed taken back to be filled again.
+struct Batches {
+    batch: ListedUsers,
+    full: std::sync::mpsc::SyncSender<ListedUsers>,
+    emptied: std::sync::mpsc::Receiver<ListedUsers>,
+}
+
+impl Batches {
+    fn fresh() -> ListedUsers {
+        ListedUsers::with_capacity(ListedUsers::FULL_USERS)
+    }
+}
+
+impl UserSink for Batches {
+    fn user(&mut self, user: ListedUser<'_>) {
+        self.batch.push(&user);
+        self.packed();
+    }
+
+    fn batch(&mut self) -> Option<&mut ListedUsers> {
+        Some(&mut self.batch)
+    }
+
+    fn packed(&mut self) {
+        if self.batch.is_full() {
+            let empty = self.emptied.try_recv().unwrap_or_else(|_| Batches::fresh());
+            // A closed channel means the printing side is gone; the read ends on its own.
+            let _ = self.full.send(std::mem::replace(&mut self.batch, empty));
+        }
+    }
 }
 
 /// The run's JSON object, as other subcommands' `--output json` (for the audit line): no

@@ -162,7 +162,13 @@ fuzz_target!(|data: &[u8]| {
             }
             // Read from the start of a list's text, before it is cut: the user read is the
             // one its own text holds.
-            if let Some((user, len)) = tenable::listed_user_read_from_list(item) {
+            let read = tenable::listed_user_read_from_list(item);
+            // Read straight into a batch, as `discover` reads it: the same user, or none.
+            assert_eq!(
+                tenable::listed_user_packed_from_list(item),
+                read.clone().map(|(user, len)| (user.into_owned(), len))
+            );
+            if let Some((user, len)) = read {
                 assert_eq!(tenable::listed_user_read_plainly(&item[..len]), Some(user));
             }
         }

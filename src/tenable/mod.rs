@@ -23,8 +23,8 @@ pub use error::{
 };
 pub use sc::{ScClient, ScUser};
 pub use vm::{
-    CredentialStubs, VmClient, VmUser, listed_user_read_by_serde, listed_user_read_from_list,
-    listed_user_read_plainly, user_from_list,
+    CredentialStubs, VmClient, VmUser, listed_user_packed_from_list, listed_user_read_by_serde,
+    listed_user_read_from_list, listed_user_read_plainly, user_from_list,
 };
 
 use crate::secret::Secret;
@@ -145,7 +145,7 @@ pub struct ListedUsers {
 }
 
 /// A [`ListedUser`] whose text is a range of [`ListedUsers::text`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct PackedUser {
     id: std::ops::Range<usize>,
     username: std::ops::Range<usize>,
@@ -198,20 +198,44 @@ impl ListedUsers {
         self.users.clear();
     }
 
+    /// A copy of `text` at the end of [`ListedUsers::text`], and where it is.
+    fn copy(&mut self, text: &str) -> std::ops::Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(text);
+        start..self.text.len()
+    }
+
+    /// The decimal digits of `n` at the end of [`ListedUsers::text`] (as `n.to_string()`
+    /// writes them), and where they are.
+    fn copy_digits(&mut self, n: u64) -> std::ops::Range<usize> {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let start = self.text.len();
+        self.text.reserve(digits.len() - at);
+        for &digit in &digits[at..] {
+            self.text.push(char::from(digit));
+        }
+        start..self.text.len()
+    }
+
     /// Adds a copy of `user`.
     pub fn push(&mut self, user: &ListedUser<'_>) {
-        let mut copy = |t: &str| {
-            let start = self.text.len();
-            self.text.push_str(t);
-            start..self.text.len()
-        };
         let packed = PackedUser {
-            id: copy(&user.id),
-            username: copy(&user.username),
-            name: user.name.as_deref().map(&mut copy),
-            email: user.email.as_deref().map(&mut copy),
-            role: user.role.as_deref().map(&mut copy),
-            auth_type: user.auth_type.as_deref().map(&mut copy),
+            id: self.copy(&user.id),
+            username: self.copy(&user.username),
+            name: user.name.as_deref().map(|t| self.copy(t)),
+            email: user.email.as_deref().map(|t| self.copy(t)),
+            role: user.role.as_deref().map(|t| self.copy(t)),
+            auth_type: user.auth_type.as_deref().map(|t| self.copy(t)),
             permissions: user.permissions,
             enabled: user.enabled,
             locked: user.locked,
@@ -238,6 +262,29 @@ impl ListedUsers {
             last_login: p.last_login,
         })
     }
+}
+
+/// Where a list's users go as they are read: each one made whole ([`UserSink::user`]) or,
+/// when the sink packs users into a batch ([`UserSink::batch`]), a plain TVM user read straight
+/// into it and then announced ([`UserSink::packed`]): no [`ListedUser`] is made in between
+/// (issue 13). A closure that takes listed users is a sink without a batch.
+pub trait UserSink {
+    /// Takes one user.
+    fn user(&mut self, user: ListedUser<'_>);
+    /// The batch a user may be read straight into, if any.
+    fn batch(&mut self) -> Option<&mut ListedUsers>;
+    /// One user more was read into [`UserSink::batch`].
+    fn packed(&mut self);
+}
+
+impl<F: FnMut(ListedUser<'_>)> UserSink for F {
+    fn user(&mut self, user: ListedUser<'_>) {
+        self(user)
+    }
+    fn batch(&mut self) -> Option<&mut ListedUsers> {
+        None
+    }
+    fn packed(&mut self) {}
 }
 
 /// A TVM user's permitted sign-ins (`GET /users/{id}/authorizations`).

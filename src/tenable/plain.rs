@@ -36,8 +36,8 @@ pub(crate) fn for_each_member<'a>(
     each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
 ) -> bool {
     let end = match QuoteIndex::of(text.as_bytes()) {
-        Some(index) => walk(text, each, index),
-        None => walk(text, each, ByteScan),
+        Some(index) => walk(text, &mut { each }, index),
+        None => walk(text, &mut { each }, ByteScan),
     };
     end.is_some_and(|end| skip_space(text.as_bytes(), end) == text.len())
 }
@@ -55,7 +55,7 @@ pub(crate) fn for_each_member<'a>(
 /// until then, quotes alternate).
 pub(crate) fn read_object_prefix<'a>(
     text: &'a str,
-    each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
+    each: &mut impl FnMut(&'a str, Option<Scalar<'a>>) -> bool,
 ) -> Option<usize> {
     if text.as_bytes().first() != Some(&b'{') {
         return None;
@@ -74,7 +74,7 @@ trait Strings {
 /// read by `strings`; the position after its closing brace.
 fn walk<'a>(
     text: &'a str,
-    each: &mut dyn FnMut(&'a str, Option<Scalar<'a>>) -> bool,
+    each: &mut impl FnMut(&'a str, Option<Scalar<'a>>) -> bool,
     mut strings: impl Strings,
 ) -> Option<usize> {
     let bytes = text.as_bytes();
