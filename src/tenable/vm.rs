@@ -589,21 +589,21 @@ impl<'a> WireListedUser<'a> {
     fn member_reader<'u>(
         &'u mut self,
         text: &'a str,
-    ) -> impl FnMut(&'a str, Option<Scalar<'a>>) -> bool + 'u {
+    ) -> impl FnMut(&'a [u8], plain::Value<'a>) -> bool + 'u {
         let user = self;
         let mut seen = 0u16;
         move |key, value| {
             let (bit, field) = match key {
-                "id" => (0, &mut user.id),
-                "username" => (1, &mut user.username),
-                "name" => (2, &mut user.name),
-                "email" => (3, &mut user.email),
-                "permissions" => (4, &mut user.permissions),
-                "enabled" => (5, &mut user.enabled),
-                "lockout" => (6, &mut user.lockout),
-                "login_fail_count" => (7, &mut user.login_fail_count),
-                "type" => (8, &mut user.kind),
-                "lastlogin" => (9, &mut user.lastlogin),
+                b"id" => (0, &mut user.id),
+                b"username" => (1, &mut user.username),
+                b"name" => (2, &mut user.name),
+                b"email" => (3, &mut user.email),
+                b"permissions" => (4, &mut user.permissions),
+                b"enabled" => (5, &mut user.enabled),
+                b"lockout" => (6, &mut user.lockout),
+                b"login_fail_count" => (7, &mut user.login_fail_count),
+                b"type" => (8, &mut user.kind),
+                b"lastlogin" => (9, &mut user.lastlogin),
                 _ => return true,
             };
             // serde_json refuses a field named twice (even when the first was null).
@@ -611,7 +611,7 @@ impl<'a> WireListedUser<'a> {
                 return false;
             }
             seen |= 1 << bit;
-            *field = match value {
+            *field = match value.scalar() {
                 Some(Scalar::Num(n)) if bit == 0 => Some(id_digits(text, key, n)),
                 value => value,
             };
@@ -634,7 +634,7 @@ fn utf8_prefix(bytes: &[u8]) -> &str {
 /// string for each of 200 000 users (issue 13). A plain number is written as it prints (no
 /// sign, fraction, exponent or leading zero), so the digits are its text; anything else is
 /// formatted.
-fn id_digits<'a>(text: &'a str, key: &'a str, n: serde_json::Number) -> Scalar<'a> {
+fn id_digits<'a>(text: &'a str, key: &'a [u8], n: serde_json::Number) -> Scalar<'a> {
     // `key` is a slice of `text`: its closing quote and the colon follow it.
     let start = (key.as_ptr() as usize).checked_sub(text.as_ptr() as usize);
     let digits = start.and_then(|start| {
@@ -677,16 +677,16 @@ fn pack_prefix(users: &mut ListedUsers, text: &str) -> Option<usize> {
     let len = plain::read_object_prefix(text, &mut |key, value| {
         // As `WireListedUser::member_reader` reads them, and `listed_user` then makes them.
         let bit = match key {
-            "id" => 0,
-            "username" => 1,
-            "name" => 2,
-            "email" => 3,
-            "permissions" => 4,
-            "enabled" => 5,
-            "lockout" => 6,
-            "login_fail_count" => 7,
-            "type" => 8,
-            "lastlogin" => 9,
+            b"id" => 0,
+            b"username" => 1,
+            b"name" => 2,
+            b"email" => 3,
+            b"permissions" => 4,
+            b"enabled" => 5,
+            b"lockout" => 6,
+            b"login_fail_count" => 7,
+            b"type" => 8,
+            b"lastlogin" => 9,
             _ => return true,
         };
         if seen & (1 << bit) != 0 {
@@ -694,7 +694,7 @@ fn pack_prefix(users: &mut ListedUsers, text: &str) -> Option<usize> {
         }
         seen |= 1 << bit;
         // A null is as a member left out.
-        let Some(value) = value else {
+        let Some(value) = value.scalar() else {
             return true;
         };
         let mut text_of = |v: Scalar<'_>| pack_text(users, v);
