@@ -208,23 +208,7 @@ impl ListedUsers {
     /// The decimal digits of `n` at the end of [`ListedUsers::text`] (as `n.to_string()`
     /// writes them), and where they are.
     fn copy_digits(&mut self, n: u64) -> std::ops::Range<usize> {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        let start = self.text.len();
-        self.text.reserve(digits.len() - at);
-        for &digit in &digits[at..] {
-            self.text.push(char::from(digit));
-        }
-        start..self.text.len()
+        self.copy(itoa::Buffer::new().format(n))
     }
 
     /// Adds a copy of `user`.
