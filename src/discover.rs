@@ -1097,6 +1097,11 @@ struct JsonWriter<'o, 's, 'r> {
     /// login are often one text, screened once.
     screened: [&'r str; 8],
     count: usize,
+    /// The values from Tenable written so far in this row (the first four), and where their
+    /// JSON is in `out`: a user's email, name and login are most often one text, made safe,
+    /// escaped and screened once and then copied (issue 13).
+    fields: [(&'r str, std::ops::Range<usize>); 4],
+    field_count: usize,
 }
 
 impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
@@ -1109,6 +1114,8 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
             maybe: !screen.values_suffice,
             screened: [""; 8],
             count: 0,
+            fields: [("", 0..0), ("", 0..0), ("", 0..0), ("", 0..0)],
+            field_count: 0,
         }
     }
 
@@ -1161,6 +1168,25 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
     /// [`untrusted::FIELD_MAX_CHARS`] long, with no quote, backslash or `%` (then
     /// `field_cow` leaves it as it is and it is clean), as most names and ids are.
     fn field(&mut self, raw: &'r str) {
+        let written = self.fields[..self.field_count]
+            .iter()
+            .find(|(v, _)| *v == raw)
+            .map(|(_, at)| at.clone());
+        if let Some(at) = written {
+            // The same text: the same JSON, already screened.
+            self.out.extend_from_within(at);
+            return;
+        }
+        let start = self.out.len();
+        self.made_safe(raw);
+        if let Some(slot) = self.fields.get_mut(self.field_count) {
+            *slot = (raw, start..self.out.len());
+            self.field_count += 1;
+        }
+    }
+
+    /// [`JsonWriter::field`] of a text not written before in this row.
+    fn made_safe(&mut self, raw: &'r str) {
         let bytes = raw.as_bytes();
         let quiet = bytes.len() <= untrusted::FIELD_MAX_CHARS
             && !untrusted::any_byte(bytes, |w| {
@@ -2022,10 +2048,11 @@ mod tests {
         ];
         let mut said = [[0, 0], [0, 0]];
         let mut written_straight = 0;
+        let mut repeats_straight = 0;
         for round in 0..2000 {
             pool = if rng.bool() { &TEXTS } else { &CLEAN };
             let cow = |t: Option<String>| t.map(Cow::Owned);
-            let user = ListedUser {
+            let mut user = ListedUser {
                 id: text(&mut rng, pool).into(),
                 username: text(&mut rng, pool).into(),
                 name: cow(maybe(&mut rng, pool)),
@@ -2038,6 +2065,15 @@ mod tests {
                 authorizations: None,
                 last_login: rng.bool().then(|| rng.i64(0..2_000_000_000)),
             };
+            // Often a user's email is its username, as its name or login may be: one text,
+            // written once and copied.
+            let repeated = rng.u8(..) < 100;
+            if repeated {
+                user.email = Some(user.username.clone());
+                if rng.bool() {
+                    user.name = Some(user.username.clone());
+                }
+            }
             let credential = ListedCredential {
                 id: text(&mut rng, pool),
                 name: text(&mut rng, pool),
@@ -2054,7 +2090,11 @@ mod tests {
             let judgement = Judgement {
                 verdict: [Verdict::User, Verdict::Credential, Verdict::No][rng.usize(..3)],
                 reason: cow(maybe(&mut rng, pool)),
-                login: cow(maybe(&mut rng, pool)),
+                login: if repeated && rng.bool() {
+                    Some(user.username.clone())
+                } else {
+                    cow(maybe(&mut rng, pool))
+                },
                 // A user's own settings, none, or any.
                 key_record: match rng.u8(..3) {
                     0 => Cow::Borrowed(USER_KEY_RECORD),
@@ -2089,6 +2129,7 @@ mod tests {
                     assert_eq!(straight, by_hand, "round {round}");
                     assert_eq!(straight_maybe, maybe, "round {round}");
                     written_straight += 1;
+                    repeats_straight += usize::from(repeated);
                 }
             }
             said[usize::from(pool.len() == CLEAN.len())][usize::from(maybe)] += 1;
@@ -2103,6 +2144,7 @@ mod tests {
         let [any, clean] = said;
         assert!(any[1] > 50 && clean[0] > 50 && clean[1] > 50, "{said:?}");
         assert!(written_straight > 500, "{written_straight}");
+        assert!(repeats_straight > 100, "{repeats_straight}");
     }
 
     #[test]
