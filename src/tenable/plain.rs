@@ -113,13 +113,24 @@ fn walk<'a>(text: &'a str, each: &mut impl Member<'a>, mut strings: impl Strings
     loop {
         let key_end = strings.string(text, at)?;
         let key = bytes.get(at + 1..key_end)?;
-        at = skip_space(bytes, key_end + 1);
-        if bytes.get(at) != Some(&b':') {
-            return None;
+        // Compact JSON (every TVM answer): the colon follows the name, and the value the
+        // colon; whitespace is looked for only where the expected byte is not.
+        at = if bytes.get(key_end + 1) == Some(&b':') {
+            key_end + 2
+        } else {
+            let colon = skip_space(bytes, key_end + 1);
+            if bytes.get(colon) != Some(&b':') {
+                return None;
+            }
+            colon + 1
+        };
+        let mut first = *bytes.get(at)?;
+        if first <= b' ' {
+            at = skip_space(bytes, at);
+            first = *bytes.get(at)?;
         }
-        at = skip_space(bytes, at + 1);
-        let (value, after_value) = match bytes.get(at) {
-            Some(b'"') => {
+        let (value, after_value) = match first {
+            b'"' => {
                 let end = strings.string(text, at)?;
                 let value = Value::Str {
                     text,
@@ -133,10 +144,15 @@ fn walk<'a>(text: &'a str, each: &mut impl Member<'a>, mut strings: impl Strings
         if !each(key, value) {
             return None;
         }
-        at = skip_space(bytes, after_value);
-        match bytes.get(at) {
-            Some(b',') => at = skip_space(bytes, at + 1),
-            Some(b'}') => return Some(at + 1),
+        at = after_value;
+        let mut next = *bytes.get(at)?;
+        if next <= b' ' {
+            at = skip_space(bytes, at);
+            next = *bytes.get(at)?;
+        }
+        match next {
+            b',' => at = skip_space(bytes, at + 1),
+            b'}' => return Some(at + 1),
             _ => return None,
         }
     }
