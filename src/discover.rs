@@ -1153,7 +1153,8 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
         self.out.push(b'"');
         self.out.extend_from_slice(v.as_bytes());
         self.out.push(b'"');
-        if !screened || self.maybe || self.screened[..self.count].contains(&v) {
+        // Shorter than a window: nothing to look up (`Screen::pieces_hold`), nor to keep.
+        if !screened || self.maybe || v.len() < 8 || self.screened[..self.count].contains(&v) {
             return;
         }
         if let Some(slot) = self.screened.get_mut(self.count) {
