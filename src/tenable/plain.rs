@@ -28,8 +28,8 @@ use super::lenient::Scalar;
 pub(crate) const INDEXED_MAX: usize = 1024;
 
 /// A member's value as read plainly: a string, made a `&str` only for a caller that keeps it
-/// (issue 13: slicing every name and value of 200 000 users as text was a twelfth of reading
-/// them), or a literal.
+/// (issue 13: slicing every name and value of 200 000 users as text, each end checked for a
+/// character boundary, was 60 of the 791 million instructions reading them), or a literal.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value<'a> {
     /// A string without an escape: its text is `text[start..end]`.
@@ -59,9 +59,9 @@ pub(crate) trait Member<'a>: FnMut(&'a [u8], Value<'a>) -> bool {}
 impl<'a, F: FnMut(&'a [u8], Value<'a>) -> bool> Member<'a> for F {}
 
 /// Calls `each(key, value)` for every member of `text`, in order, when `text` is one plain
-/// object (JSON whitespace around it allowed). Returns `false`
-/// when `text` is not plain or `each` returned `false`; the caller then parses `text` another
-/// way, as some members may have been handed over already.
+/// object (JSON whitespace around it allowed). Returns `false` when `text` is not plain or
+/// `each` returned `false`; the caller then parses `text` another way, as some members may
+/// have been handed over already.
 pub(crate) fn for_each_member<'a>(
     text: &'a str,
     each: &mut dyn FnMut(&'a [u8], Value<'a>) -> bool,
