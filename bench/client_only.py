@@ -13,13 +13,21 @@ own work. Measured, interleaved, ROUNDS times each (medians):
   - pyTenable `TenableIO(...).users.list()`, the whole process (interpreter start included),
     and the list call alone as the process reports it.
 Wall time from spawn to exit, CPU (user + system) from wait4 on GNU time, peak RSS from GNU
-time's %M. Then, against an emulator seeded with CREDENTIALS (default 50 000) TVM managed
+time's %M.
+
+Before each timed curl and discover run, a probe asks how many cores' worth of CPU the machine
+gives two busy processes at that moment (`cores_now`): on a shared host a two-core machine at
+times runs two processes at half speed each, as if it had one core. curl works on one core;
+discover spreads its work over three threads, so its ratio to curl depends on that. Each round's
+ratio (discover over curl) is reported with the two probes around it, and the medians of the
+rounds where both probes saw two cores, and where both saw about one. Then, against an emulator seeded with CREDENTIALS (default 50 000) TVM managed
 credentials, one `discover --output json` (a list page per 200, one details request each):
 wall time and peak RSS. Prints Markdown tables and writes bench/client_only.json.
 """
 
 import base64
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -59,6 +67,39 @@ def measured(argv, stdin=b"", env=None, keep_output=True):
             raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.decode()[-300:]}")
         rss = int(report.read().split()[-1])
     return wall, rss, out
+
+
+def _spin(start, report):
+    """A fixed piece of pure-Python work, timed from inside (no process start in it)."""
+    start.wait()
+    begin = time.perf_counter()
+    x = 0
+    for i in range(PROBE_LOOPS):
+        x += i
+    report.put(time.perf_counter() - begin)
+
+
+PROBE_LOOPS = 600_000
+
+
+def cores_now():
+    """Cores' worth of CPU for two busy processes now: 2 * (time alone) / (mean time of two at
+    once). About 2.0 on two free cores, about 1.0 when the two share one core's time."""
+    ctx = multiprocessing.get_context("fork")
+
+    def run(count):
+        start, report = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_spin, args=(start, report)) for _ in range(count)]
+        for p in procs:
+            p.start()
+        start.set()
+        times = [report.get() for _ in procs]
+        for p in procs:
+            p.join()
+        return statistics.mean(times)
+
+    alone = run(1)
+    return 2 * alone / run(2)
 
 
 def cpu_of(argv, stdin=b"", env=None):
@@ -102,6 +143,7 @@ def main():
         }
         samples = {name: [] for name in programs}
         inner = []
+        probed = {name: [] for name in programs}
         names = list(programs)
         # Once, read whole: discover lists every user, then the timed runs write to /dev/null.
         _, _, out = measured(programs["tenable-rotate discover"][0], b"", env)
@@ -109,6 +151,8 @@ def main():
         for i in range(rounds):
             for name in names if i % 2 == 0 else reversed(names):
                 argv, data = programs[name]
+                if name.startswith(("curl", "tenable-rotate discover")):
+                    probed[name].append(cores_now())
                 wall, rss, out = measured(argv, data, env, keep_output=name.startswith("pyTenable"))
                 samples[name].append((wall, rss))
                 if name.startswith("pyTenable"):
@@ -131,15 +175,36 @@ def main():
                                      "rss_mib": rss, "x_floor": wall / floor}
         rows.append(f"| {name} | {wall * 1000:.0f} | {wall / floor:.2f}x | {cpu[name] * 1000:.0f} | {rss:.1f} |")
     results["pytenable_list_call_ms"] = statistics.median(inner) * 1000
+    results["rounds_by_cores"] = by_cores(samples, probed, names[0], "tenable-rotate discover")
     rows.append(f"| pyTenable users.list() call alone (in process) | {results['pytenable_list_call_ms']:.0f} | "
                 f"{statistics.median(inner) / floor:.2f}x | | |")
     credentials = int(sys.argv[5]) if len(sys.argv) > 5 else 50_000
     results["credentials"] = credential_scale(binary, credentials)
     (HERE / "client_only.json").write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(rows))
+    print("\n| round | cores before curl | cores before discover | discover / curl |\n| ---: | ---: | ---: | ---: |")
+    for i, r in enumerate(results["rounds_by_cores"]["rounds"]):
+        print(f"| {i + 1} | {r['cores_curl']:.2f} | {r['cores_discover']:.2f} | {r['ratio']:.2f}x |")
+    for regime in ("two_cores", "one_core"):
+        got = results["rounds_by_cores"][regime]
+        ratio = f"{got['median_ratio']:.2f}x" if got["rounds"] else "-"
+        print(f"rounds with {regime.replace('_', ' ')} (both probes): {got['rounds']}, median ratio {ratio}")
     c = results["credentials"]
     print(f"\n| discover, {credentials} credentials | wall s | peak RSS MiB |\n| --- | ---: | ---: |\n"
           f"| tenable-rotate discover --output json | {c['wall_s']:.1f} | {c['rss_mib']:.1f} |")
+
+
+def by_cores(samples, probed, floor_name, name):
+    """Each round's ratio of `name` to the floor, with the probes before each; the median
+    ratio of the rounds both probes saw as two cores (at least 1.7) and as one (at most 1.3)."""
+    rounds = [{"cores_curl": pc, "cores_discover": pd, "ratio": s[0] / f[0]}
+              for pc, pd, s, f in zip(probed[floor_name], probed[name], samples[name], samples[floor_name])]
+    result = {"rounds": rounds}
+    for regime, inside in (("two_cores", lambda c: c >= 1.7), ("one_core", lambda c: c <= 1.3)):
+        picked = [r["ratio"] for r in rounds if inside(r["cores_curl"]) and inside(r["cores_discover"])]
+        result[regime] = {"rounds": len(picked),
+                          "median_ratio": statistics.median(picked) if picked else None}
+    return result
 
 
 def credential_scale(binary, count):
