@@ -13,16 +13,18 @@ own work. Measured, interleaved, ROUNDS times each (medians):
   - pyTenable `TenableIO(...).users.list()`, the whole process (interpreter start included),
     and the list call alone as the process reports it.
 Wall time from spawn to exit, CPU (user + system) from wait4 on GNU time, peak RSS from GNU
-time's %M.
+time's %M. Then, against an emulator seeded with CREDENTIALS (default 50 000) TVM managed
+credentials, one `discover --output json` (a list page per 200, one details request each):
+wall time and peak RSS. Prints Markdown tables and writes bench/client_only.json.
 
 Before each timed curl and discover run, a probe asks how many cores' worth of CPU the machine
 gives two busy processes at that moment (`cores_now`): on a shared host a two-core machine at
 times runs two processes at half speed each, as if it had one core. curl works on one core;
 discover spreads its work over three threads, so its ratio to curl depends on that. Each round's
-ratio (discover over curl) is reported with the two probes around it, and the medians of the
-rounds where both probes saw two cores, and where both saw about one. Then, against an emulator seeded with CREDENTIALS (default 50 000) TVM managed
-credentials, one `discover --output json` (a list page per 200, one details request each):
-wall time and peak RSS. Prints Markdown tables and writes bench/client_only.json.
+ratio (discover over curl) is reported with the two probes before it, and the medians of the
+rounds where both probes saw two cores, and where both saw about one. Then ROUNDS more rounds
+of curl and discover alone, each held to one CPU (`taskset -c 0`) with the emulator on the
+others: the ratio on one core, which the two programs' instruction counts set.
 """
 
 import base64
@@ -161,6 +163,8 @@ def main():
                     inner.append(float(seconds))
         cpu = {name: statistics.median(cpu_of(argv, data, env) for _ in range(3))
                for name, (argv, data) in programs.items()}
+        one_core = on_one_core(emulator.pid, [programs[names[0]], programs["tenable-rotate discover"]],
+                               env, rounds)
     finally:
         emulator.kill()
         emulator.wait()
@@ -176,6 +180,7 @@ def main():
         rows.append(f"| {name} | {wall * 1000:.0f} | {wall / floor:.2f}x | {cpu[name] * 1000:.0f} | {rss:.1f} |")
     results["pytenable_list_call_ms"] = statistics.median(inner) * 1000
     results["rounds_by_cores"] = by_cores(samples, probed, names[0], "tenable-rotate discover")
+    results["one_core"] = one_core
     rows.append(f"| pyTenable users.list() call alone (in process) | {results['pytenable_list_call_ms']:.0f} | "
                 f"{statistics.median(inner) / floor:.2f}x | | |")
     credentials = int(sys.argv[5]) if len(sys.argv) > 5 else 50_000
@@ -189,9 +194,33 @@ def main():
         got = results["rounds_by_cores"][regime]
         ratio = f"{got['median_ratio']:.2f}x" if got["rounds"] else "-"
         print(f"rounds with {regime.replace('_', ' ')} (both probes): {got['rounds']}, median ratio {ratio}")
+    print(f"on one CPU (taskset -c 0), {rounds} rounds: curl {one_core['curl_ms']:.0f} ms, "
+          f"discover {one_core['discover_ms']:.0f} ms ({one_core['ratio']:.2f}x)")
     c = results["credentials"]
     print(f"\n| discover, {credentials} credentials | wall s | peak RSS MiB |\n| --- | ---: | ---: |\n"
           f"| tenable-rotate discover --output json | {c['wall_s']:.1f} | {c['rss_mib']:.1f} |")
+
+
+def on_one_core(emulator_pid, programs, env, rounds):
+    """Medians of `rounds` interleaved runs of curl and discover, each held to CPU 0, with the
+    emulator moved to the other CPUs for the while."""
+    cpus = os.sched_getaffinity(emulator_pid)
+    others = cpus - {0} or cpus
+    tasks = [int(t) for t in os.listdir(f"/proc/{emulator_pid}/task")]
+    for task in tasks:
+        os.sched_setaffinity(task, others)
+    try:
+        walls = [[], []]
+        for i in range(rounds):
+            order = [0, 1] if i % 2 == 0 else [1, 0]
+            for k in order:
+                argv, data = programs[k]
+                walls[k].append(measured(["taskset", "-c", "0", *argv], data, env, keep_output=False)[0])
+    finally:
+        for task in tasks:
+            os.sched_setaffinity(task, cpus)
+    curl, discover = (statistics.median(w) * 1000 for w in walls)
+    return {"curl_ms": curl, "discover_ms": discover, "ratio": discover / curl}
 
 
 def by_cores(samples, probed, floor_name, name):
