@@ -28,6 +28,9 @@ make_tools() {
 if [ "${1:-}" = "--client-only" ]; then
     # Client-only figures at tenant size (BENCHMARKS.md): curl floor, check, discover, pyTenable.
     shift
+    for tool in curl taskset; do
+        command -v "$tool" >/dev/null || { echo "bench --client-only needs $tool: apt-get install ${tool/taskset/util-linux}" >&2; exit 1; }
+    done
     make_tools
     python3 bench/client_only.py "$bin" "$baseline/bin/python" "$@"
     exec "$tools/bin/python" bench/plot_client_only.py
