@@ -23,8 +23,9 @@ times runs two processes at half speed each, as if it had one core. curl works o
 discover spreads its work over three threads, so its ratio to curl depends on that. Each round's
 ratio (discover over curl) is reported with the two probes before it, and the medians of the
 rounds where both probes saw two cores, and where both saw about one. Then ROUNDS more rounds
-of curl and discover alone, each held to one CPU (`taskset -c 0`) with the emulator on the
-others: the ratio on one core, which the two programs' instruction counts set.
+of curl and discover alone, each held to one CPU (`taskset`, the first CPU this script may
+use) with the emulator on the others: the ratio on one core, which the two programs'
+instruction counts set.
 """
 
 import base64
@@ -194,7 +195,7 @@ def main():
         got = results["rounds_by_cores"][regime]
         ratio = f"{got['median_ratio']:.2f}x" if got["rounds"] else "-"
         print(f"rounds with {regime.replace('_', ' ')} (both probes): {got['rounds']}, median ratio {ratio}")
-    print(f"on one CPU (taskset -c 0), {rounds} rounds: curl {one_core['curl_ms']:.0f} ms, "
+    print(f"on one CPU (taskset), {rounds} rounds: curl {one_core['curl_ms']:.0f} ms, "
           f"discover {one_core['discover_ms']:.0f} ms ({one_core['ratio']:.2f}x)")
     c = results["credentials"]
     print(f"\n| discover, {credentials} credentials | wall s | peak RSS MiB |\n| --- | ---: | ---: |\n"
@@ -202,10 +203,11 @@ def main():
 
 
 def on_one_core(emulator_pid, programs, env, rounds):
-    """Medians of `rounds` interleaved runs of curl and discover, each held to CPU 0, with the
-    emulator moved to the other CPUs for the while."""
+    """Medians of `rounds` interleaved runs of curl and discover, each held to one CPU (the
+    first this script may use), with the emulator moved to the other CPUs for the while."""
+    one = min(os.sched_getaffinity(0))
     cpus = os.sched_getaffinity(emulator_pid)
-    others = cpus - {0} or cpus
+    others = cpus - {one} or cpus
     tasks = [int(t) for t in os.listdir(f"/proc/{emulator_pid}/task")]
     for task in tasks:
         os.sched_setaffinity(task, others)
@@ -215,7 +217,7 @@ def on_one_core(emulator_pid, programs, env, rounds):
             order = [0, 1] if i % 2 == 0 else [1, 0]
             for k in order:
                 argv, data = programs[k]
-                walls[k].append(measured(["taskset", "-c", "0", *argv], data, env, keep_output=False)[0])
+                walls[k].append(measured(["taskset", "-c", str(one), *argv], data, env, keep_output=False)[0])
     finally:
         for task in tasks:
             os.sched_setaffinity(task, cpus)
