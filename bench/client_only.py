@@ -72,6 +72,9 @@ def measured(argv, stdin=b"", env=None, keep_output=True):
     return wall, rss, out
 
 
+PROBE_LOOPS = 600_000
+
+
 def _spin(start, report):
     """A fixed piece of pure-Python work, timed from inside (no process start in it)."""
     start.wait()
@@ -80,9 +83,6 @@ def _spin(start, report):
     for i in range(PROBE_LOOPS):
         x += i
     report.put(time.perf_counter() - begin)
-
-
-PROBE_LOOPS = 600_000
 
 
 def cores_now():
