@@ -832,7 +832,11 @@ impl Screen {
 
     /// [`Screen::maybe`], and true as well when `text` holds `mark`.
     fn maybe_marked(&self, text: &str, mark: u8) -> bool {
-        let bytes = text.as_bytes();
+        self.maybe_bytes(text.as_bytes(), mark)
+    }
+
+    /// [`Screen::maybe_marked`] of text as bytes.
+    fn maybe_bytes(&self, bytes: &[u8], mark: u8) -> bool {
         let marked = untrusted::any_byte(bytes, |w| {
             untrusted::bytes_equal(w, b'\\')
                 | untrusted::bytes_equal(w, b'%')
@@ -889,8 +893,9 @@ struct Sink<'a> {
     /// Table only: the section's distinct reasons, printed under it as numbered notes.
     notes: Vec<String>,
     notes_overflow: bool,
-    /// JSON only: the rows written and not yet handed to the output (at most about
-    /// [`ROWS_HELD`] bytes), in one buffer kept between rows.
+    /// The rows written and not yet handed to the output (at most about [`ROWS_HELD`]
+    /// bytes), in one buffer kept between rows: JSON rows, and table and CSV lines that need
+    /// nothing done to them ([`Sink::end_line`]).
     buffer: Vec<u8>,
 }
 
@@ -931,14 +936,40 @@ const CRED_HEAD: [&str; 7] = [
 ];
 
 /// `text` cut to `width` characters, with `…` marking a cut.
+#[cfg(test)]
 fn fit(text: &str, width: usize) -> String {
-    if width == 0 || text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('…');
-    s
+    let mut out = Vec::new();
+    write_fitted(&mut out, text, width, text.is_ascii());
+    String::from_utf8(out).expect("whole characters")
 }
+
+/// [`fit`] of `text`, appended to `out`; how many characters it wrote. `ascii` says that
+/// `text` is ASCII, each character one byte (as a table's cells most often are).
+fn write_fitted(out: &mut Vec<u8>, text: &str, width: usize, ascii: bool) -> usize {
+    let count = if ascii {
+        text.len()
+    } else {
+        text.chars().count()
+    };
+    if width == 0 || count <= width {
+        out.extend_from_slice(text.as_bytes());
+        return count;
+    }
+    let kept = width.saturating_sub(1);
+    let end = if ascii {
+        kept
+    } else {
+        text.char_indices()
+            .nth(kept)
+            .map_or(text.len(), |(at, _)| at)
+    };
+    out.extend_from_slice(&text.as_bytes()[..end]);
+    out.extend_from_slice("…".as_bytes());
+    kept + 1
+}
+
+/// Spaces to pad a table's cell with: more than its widest column (26) and the gap after.
+const SPACES: [u8; 32] = [b' '; 32];
 
 /// A UTC date and time, `YYYY-MM-DDTHH:MM:SSZ`, from seconds since the epoch.
 pub fn utc_timestamp(secs: i64) -> String {
@@ -985,13 +1016,28 @@ fn sign_in<'a>(u: &'a ListedUser<'_>, platform: Platform) -> Option<Cow<'a, str>
     })
 }
 
-fn state(u: &ListedUser) -> String {
+/// A role as the table shows it: its name, without the number after it (`Standard [32]`).
+fn role_name(role: &str) -> &str {
+    let bytes = role.as_bytes();
+    // Each `[` looked for, as `split(" [")` made a searcher for every row.
+    let mut at = 0;
+    while let Some(found) = bytes[at..].iter().position(|&b| b == b'[') {
+        let bracket = at + found;
+        if bracket > 0 && bytes[bracket - 1] == b' ' {
+            return &role[..bracket - 1];
+        }
+        at = bracket + 1;
+    }
+    role
+}
+
+fn state(u: &ListedUser) -> &'static str {
     match (u.enabled, u.locked) {
-        (Some(false), _) => "disabled".into(),
-        (_, Some(true)) => "locked".into(),
-        (Some(true), _) => "enabled".into(),
-        (None, Some(false)) => "unlocked".into(),
-        (None, None) => "-".into(),
+        (Some(false), _) => "disabled",
+        (_, Some(true)) => "locked",
+        (Some(true), _) => "enabled",
+        (None, Some(false)) => "unlocked",
+        (None, None) => "-",
     }
 }
 
@@ -1035,6 +1081,27 @@ pub struct Row<'a> {
 
 /// The high bit of every byte of a word.
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether every byte of `bytes` is printable ASCII (a space to `~`).
+fn printable_ascii(bytes: &[u8]) -> bool {
+    !untrusted::any_byte(bytes, |w| {
+        untrusted::bytes_below(w, 0x20) | (w & HIGH_BITS) | untrusted::bytes_equal(w, 0x7f)
+    })
+}
+
+/// Whether `bytes` is text that `untrusted::escape` leaves as it is because it holds only
+/// printable ASCII and the `…` this program writes where it cuts a table's cell.
+fn shown_as_is(mut bytes: &[u8]) -> bool {
+    loop {
+        let Some(at) = bytes.iter().position(|b| !(b' '..=b'~').contains(b)) else {
+            return true;
+        };
+        match bytes[at..].strip_prefix("…".as_bytes()) {
+            Some(rest) => bytes = rest,
+            None => return false,
+        }
+    }
+}
 
 /// A user's row as JSON, appended to `out`, byte for byte as [`Row::write_json`] writes
 /// `Row::new(platform, Some(u), None, j)`, and whether it might quote a secret, as it says (a
@@ -1401,41 +1468,49 @@ impl<'a> Row<'a> {
             .flat_map(|kr| kr.iter().map(|(_, v)| &**v))
     }
 
-    /// The row as one CSV line, in [`CSV_COLUMNS`] order.
-    fn csv_line(&self) -> String {
-        let text = |v: &Option<Cow<'_, str>>| v.as_deref().map_or(String::new(), csv_cell);
-        let flag = |v: Option<bool>| v.map_or(String::new(), |b| csv_cell(&b.to_string()));
-        let owned = |v: Option<&str>| v.map_or(String::new(), csv_cell);
+    /// The row as one CSV line, in [`CSV_COLUMNS`] order, appended to `out`: each cell
+    /// written where it goes, with no text made for it (issue 13: a `String` or three per
+    /// cell made the CSV of 200 000 users six times as slow as curl fetching them).
+    fn write_csv(&self, out: &mut Vec<u8>) {
         let setting = |k: &str| {
             self.key_record
                 .as_ref()
                 .and_then(|kr| kr.iter().find(|(name, _)| *name == k))
-                .map_or(String::new(), |(_, v)| csv_cell(v))
+                .map(|(_, v)| &**v)
         };
-        [
-            csv_cell(self.kind),
-            text(&self.id),
-            text(&self.name),
-            text(&self.display_name),
-            text(&self.email),
-            text(&self.role),
+        let flag = |v: Option<bool>| v.map(|b| if b { "true" } else { "false" });
+        let cells = [
+            Some(self.kind),
+            self.id.as_deref(),
+            self.name.as_deref(),
+            self.display_name.as_deref(),
+            self.email.as_deref(),
+            self.role.as_deref(),
             flag(self.enabled),
             flag(self.locked),
-            owned(self.sign_in.as_deref()),
-            owned(self.last_login.as_deref()),
-            text(&self.kind_name),
-            text(&self.category),
-            text(&self.account),
+            self.sign_in.as_deref(),
+            self.last_login.as_deref(),
+            self.kind_name.as_deref(),
+            self.category.as_deref(),
+            self.account.as_deref(),
             flag(self.password_setting),
             flag(self.can_edit),
-            csv_cell(self.verdict),
-            self.reason.map_or(String::new(), csv_cell),
-            text(&self.pam_user_login),
+            Some(self.verdict),
+            self.reason,
+            self.pam_user_login.as_deref(),
             setting("tenable_target"),
             setting("tenable_credential_match"),
             setting("tenable_credential_name"),
-        ]
-        .join(",")
+        ];
+        for (i, cell) in cells.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // An empty cell for a value the row does not have.
+            if let Some(text) = cell {
+                write_csv_cell(out, text);
+            }
+        }
     }
 }
 
@@ -1466,13 +1541,26 @@ pub const CSV_COLUMNS: [&str; 21] = [
 
 /// One CSV cell: quoted (RFC 4180, `"` doubled), and a text that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
-pub fn csv_cell(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
+#[cfg(test)]
+fn csv_cell(text: &str) -> String {
+    let mut out = Vec::new();
+    write_csv_cell(&mut out, text);
+    String::from_utf8(out).expect("a cell of whole UTF-8 text")
+}
+
+/// [`csv_cell`] of `text`, appended to `out`.
+fn write_csv_cell(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push(b'\'');
+    }
+    for (i, part) in text.split('"').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.extend_from_slice(part.as_bytes());
+    }
+    out.push(b'"');
 }
 
 impl<'a> Sink<'a> {
@@ -1501,6 +1589,8 @@ impl<'a> Sink<'a> {
 
     /// Prints one line made safe; a closed stdout is not a failure of the run.
     fn line(&mut self, text: &str) {
+        // After the rows held, in order.
+        self.flush_rows();
         let shown = if self.screen.maybe(text) {
             self.ctx.line(text, "(line withheld)")
         } else {
@@ -1508,6 +1598,44 @@ impl<'a> Sink<'a> {
             untrusted::line(text, &crate::secret::Redactor::default(), "(line withheld)")
         };
         let _ = writeln!(self.out, "{shown}");
+    }
+
+    /// Ends the line written in [`Sink::buffer`] from `start`, with its trailing whitespace
+    /// trimmed when `trim`: printed as [`Sink::line`] prints it. A line [`shown_as_is`] no
+    /// longer than [`untrusted::LINE_MAX_BYTES`], which the screen clears, is one that
+    /// [`Sink::line`] prints as it is (nothing to escape, cap or redact): it stays in the
+    /// buffer, to be written with the rows around it (issue 13: every table and CSV row was
+    /// escaped into a new text, and written on its own). Any other goes through
+    /// [`Sink::line`].
+    fn end_line(&mut self, start: usize, trim: bool) {
+        let as_is = shown_as_is(&self.buffer[start..]);
+        self.end_line_as_is(start, trim, as_is);
+    }
+
+    /// [`Sink::end_line`], told whether the line is [`shown_as_is`].
+    fn end_line_as_is(&mut self, start: usize, trim: bool, as_is: bool) {
+        if as_is {
+            let mut end = self.buffer.len();
+            if trim {
+                // In printable ASCII and `…`, the space is the only whitespace.
+                while end > start && self.buffer[end - 1] == b' ' {
+                    end -= 1;
+                }
+                self.buffer.truncate(end);
+            }
+            let text = &self.buffer[start..];
+            if text.len() <= untrusted::LINE_MAX_BYTES && !self.screen.maybe_bytes(text, b'\\') {
+                self.buffer.push(b'\n');
+                if self.buffer.len() >= ROWS_HELD {
+                    self.flush_rows();
+                }
+                return;
+            }
+        }
+        // Only whole UTF-8 text is written into the buffer.
+        let line = String::from_utf8_lossy(&self.buffer[start..]).into_owned();
+        self.buffer.truncate(start);
+        self.line(if trim { line.trim_end() } else { &line });
     }
 
     /// One line of JSON (a row, after its separator), redacted; one that still quotes a
@@ -1562,14 +1690,15 @@ impl<'a> Sink<'a> {
         match self.format {
             DiscoverFormat::Table => {
                 let rotate = self.rotate_cell(j);
-                let role = u.role.as_deref().map(|r| r.split(" [").next().unwrap_or(r));
+                let role = u.role.as_deref().map(role_name);
+                let last_login = last_login(u);
                 let cells = [
-                    untrusted::field(&u.id),
-                    untrusted::field(&u.username),
-                    role.map_or("-".into(), untrusted::field),
-                    state(u),
-                    sign_in(u, self.platform).map_or("-".into(), Cow::into_owned),
-                    last_login(u).map_or("-".into(), |t| t[..10].to_owned()),
+                    untrusted::field_cow(&u.id),
+                    untrusted::field_cow(&u.username),
+                    role.map_or("-".into(), untrusted::field_cow),
+                    state(u).into(),
+                    sign_in(u, self.platform).unwrap_or("-".into()),
+                    last_login.as_ref().map_or("-", |t| &t[..10]).into(),
                     rotate,
                 ];
                 self.table_row(cells, &USER_HEAD, &USER_MAX);
@@ -1588,13 +1717,17 @@ impl<'a> Sink<'a> {
                     (None, None) => "no",
                 };
                 let cells = [
-                    untrusted::field(&c.name),
-                    untrusted::field(&c.kind),
-                    c.category.as_deref().map_or("-".into(), untrusted::field),
-                    c.account.as_deref().map_or("-".into(), untrusted::field),
+                    untrusted::field_cow(&c.name),
+                    untrusted::field_cow(&c.kind),
+                    c.category
+                        .as_deref()
+                        .map_or("-".into(), untrusted::field_cow),
+                    c.account
+                        .as_deref()
+                        .map_or("-".into(), untrusted::field_cow),
                     password.into(),
                     rotate,
-                    String::new(),
+                    "".into(),
                 ];
                 self.table_row(cells, &CRED_HEAD, &CRED_MAX);
             }
@@ -1603,7 +1736,7 @@ impl<'a> Sink<'a> {
     }
 
     /// `user`, `credential` or `no`, with a note number when there is a reason.
-    fn rotate_cell(&mut self, j: &Judgement) -> String {
+    fn rotate_cell(&mut self, j: &Judgement) -> Cow<'static, str> {
         let word = match j.verdict {
             Verdict::User => "user",
             Verdict::Credential => "credential",
@@ -1620,10 +1753,10 @@ impl<'a> Sink<'a> {
             }
             None => {
                 self.notes_overflow = true;
-                return format!("{word} [*]");
+                return format!("{word} [*]").into();
             }
         };
-        format!("{word} [{index}]")
+        format!("{word} [{index}]").into()
     }
 
     fn row(&mut self, u: Option<&ListedUser>, c: Option<&ListedCredential>, j: &Judgement) {
@@ -1659,22 +1792,24 @@ impl<'a> Sink<'a> {
                 }
             }
             _ => {
-                let line = Row::new(self.platform, u, c, j).csv_line();
-                self.line(&line);
+                let start = self.buffer.len();
+                Row::new(self.platform, u, c, j).write_csv(&mut self.buffer);
+                self.end_line(start, false);
             }
         }
         self.rows += 1;
     }
 
-    fn table_row(&mut self, cells: [String; 7], head: &[&str; 7], max: &[usize; 7]) {
+    /// A table row: held until the widths are known, then printed.
+    fn table_row(&mut self, cells: [Cow<'_, str>; 7], head: &[&str; 7], max: &[usize; 7]) {
         if self.widths.is_none() && self.pending.len() < TABLE_BATCH {
-            self.pending.push(cells);
+            self.pending.push(cells.map(Cow::into_owned));
             return;
         }
         if self.widths.is_none() {
             self.flush_table(head, max);
         }
-        self.print_row(&cells);
+        self.print_row(&cells.each_ref().map(|c| &**c));
     }
 
     fn flush_table(&mut self, head: &[&str; 7], max: &[usize; 7]) {
@@ -1690,28 +1825,38 @@ impl<'a> Sink<'a> {
             *w = if max[i] == 0 { 0 } else { longest.min(max[i]) };
         }
         self.widths = Some(widths);
-        let head_cells = head.map(str::to_owned);
-        self.print_row(&head_cells);
+        self.print_row(head);
         for row in std::mem::take(&mut self.pending) {
-            self.print_row(&row);
+            self.print_row(&row.each_ref().map(String::as_str));
         }
     }
 
-    fn print_row(&mut self, cells: &[String; 7]) {
+    /// A row's cells, each cut to its column's width and padded to it, written where the
+    /// line goes ([`Sink::end_line`]).
+    fn print_row(&mut self, cells: &[&str; 7]) {
         let widths = self.widths.unwrap_or([0; 7]);
         let last = cells.iter().rposition(|c| !c.is_empty()).unwrap_or(0);
-        let mut text = String::new();
+        let start = self.buffer.len();
+        // Whether every cell is printable ASCII, so that the line is (with the `…` of a cut).
+        let mut as_is = true;
         for (i, cell) in cells.iter().enumerate().take(last + 1) {
-            let shown = fit(cell, widths[i]);
+            let printable = printable_ascii(cell.as_bytes());
+            as_is &= printable;
+            let shown = write_fitted(&mut self.buffer, cell, widths[i], printable);
             if i == last || widths[i] == 0 {
-                text.push_str(&shown);
                 break;
             }
-            let pad = widths[i] - shown.chars().count();
-            text.push_str(&shown);
-            text.push_str(&" ".repeat(pad + 2));
+            let pad = widths[i].saturating_sub(shown) + 2;
+            match SPACES.get(..pad) {
+                Some(spaces) => self.buffer.extend_from_slice(spaces),
+                None => self.buffer.resize(self.buffer.len() + pad, b' '),
+            }
         }
-        self.line(text.trim_end());
+        if as_is {
+            self.end_line_as_is(start, true, true);
+        } else {
+            self.end_line(start, true);
+        }
     }
 
     fn end_section(&mut self, head: &[&str; 7], max: &[usize; 7], count: u64, what: &str) {
@@ -1743,7 +1888,7 @@ impl<'a> Sink<'a> {
         self.section = "credentials";
     }
 
-    /// JSON only: hands the rows held to the output.
+    /// Hands the rows held to the output.
     fn flush_rows(&mut self) {
         if !self.buffer.is_empty() {
             let _ = self.out.write_all(&self.buffer);
@@ -1752,9 +1897,9 @@ impl<'a> Sink<'a> {
     }
 
     fn finish(&mut self, summary: &Summary) {
+        self.flush_rows();
         match self.format {
             DiscoverFormat::Json => {
-                self.flush_rows();
                 let counts = summary.to_json();
                 let _ = writeln!(self.out, "],\"counts\":{counts}}}");
             }
@@ -2340,6 +2485,157 @@ mod tests {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("abcdef", 0), "abcdef");
+        assert_eq!(fit("ééééé", 3), "éé…");
+        assert_eq!(fit("éé", 2), "éé");
+        assert_eq!(write_fitted(&mut Vec::new(), "ééééé", 3, false), 3);
+        assert_eq!(write_fitted(&mut Vec::new(), "abcdef", 4, true), 4);
+        assert_eq!(write_fitted(&mut Vec::new(), "abc", 4, true), 3);
+    }
+
+    /// Texts a line may hold: printable ASCII, a table's `…`, what must be escaped, capped or
+    /// redacted, and trailing whitespace.
+    fn lines_to_print(key: &str) -> Vec<String> {
+        let mut lines: Vec<String> = [
+            "",
+            "plain",
+            "plain with spaces after   ",
+            "user19999@example.c…  Standard",
+            "…",
+            "a…b…",
+            "a…\u{2028}b",
+            "tab\there",
+            "new\nline",
+            "\u{202e}reversed",
+            "caf\u{e9} ",
+            "del\u{7f}",
+            "\u{85}next",
+            "trailing tab\t",
+            "100% sure",
+            "back\\slash",
+            "ideographic space\u{3000}",
+        ]
+        .map(String::from)
+        .to_vec();
+        lines.push(format!("quotes {} here", &key[3..15]));
+        lines.push(format!("{}…", &key[..12]));
+        for len in [
+            untrusted::LINE_MAX_BYTES - 1,
+            untrusted::LINE_MAX_BYTES,
+            untrusted::LINE_MAX_BYTES + 1,
+        ] {
+            lines.push("x".repeat(len));
+            lines.push(format!("{}…", "y".repeat(len - 3)));
+        }
+        lines
+    }
+
+    #[test]
+    fn a_line_held_is_printed_as_line_prints_it_and_in_its_place() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let mut ctx = RunContext::default();
+        ctx.redactor.add_text(key);
+        let lines = lines_to_print(key);
+        for trim in [false, true] {
+            let (mut held, mut printed) = (Vec::new(), Vec::new());
+            {
+                let mut sink =
+                    Sink::new(DiscoverFormat::Csv, &ctx, Platform::Vm, &mut held, &[key]);
+                for line in &lines {
+                    let start = sink.buffer.len();
+                    sink.buffer.extend_from_slice(line.as_bytes());
+                    sink.end_line(start, trim);
+                }
+                sink.flush_rows();
+            }
+            {
+                let mut sink = Sink::new(
+                    DiscoverFormat::Csv,
+                    &ctx,
+                    Platform::Vm,
+                    &mut printed,
+                    &[key],
+                );
+                for line in &lines {
+                    sink.line(if trim { line.trim_end() } else { line });
+                }
+            }
+            let (held, printed) = (
+                String::from_utf8(held).unwrap(),
+                String::from_utf8(printed).unwrap(),
+            );
+            assert_eq!(held, printed, "trim {trim}");
+            assert!(!held.contains(&key[3..15]), "{held}");
+            assert_eq!(held.lines().count(), lines.len());
+        }
+        for line in &lines {
+            let as_is = line.chars().all(|c| c == '…' || (' '..='~').contains(&c));
+            assert_eq!(shown_as_is(line.as_bytes()), as_is, "{line:?}");
+            assert_eq!(
+                printable_ascii(line.as_bytes()),
+                as_is && !line.contains('…'),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_table_row_is_its_cells_fitted_padded_and_trimmed() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let mut ctx = RunContext::default();
+        ctx.redactor.add_text(key);
+        let texts = lines_to_print(key);
+        let widths = [7, 26, 16, 8, 10, 10, 0];
+        // Each text in each column, the other cells short, long or empty.
+        let mut rows: Vec<[&str; 7]> = Vec::new();
+        for text in &texts {
+            for column in 0..7 {
+                for other in [
+                    "",
+                    "-",
+                    "a long cell of thirty characters",
+                    "ééééééééééééééééééééééééééééé",
+                ] {
+                    let mut row = [other; 7];
+                    row[column] = text;
+                    rows.push(row);
+                    row[6] = "";
+                    rows.push(row);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut expected = Vec::new();
+        {
+            let mut sink = Sink::new(DiscoverFormat::Table, &ctx, Platform::Vm, &mut out, &[key]);
+            sink.widths = Some(widths);
+            let mut by_hand = Sink::new(
+                DiscoverFormat::Table,
+                &ctx,
+                Platform::Vm,
+                &mut expected,
+                &[key],
+            );
+            for row in &rows {
+                sink.print_row(row);
+                // As a row was printed before it was written where it goes.
+                let last = row.iter().rposition(|c| !c.is_empty()).unwrap_or(0);
+                let mut text = String::new();
+                for (i, cell) in row.iter().enumerate().take(last + 1) {
+                    let shown = fit(cell, widths[i]);
+                    text.push_str(&shown);
+                    if i == last || widths[i] == 0 {
+                        break;
+                    }
+                    text.push_str(&" ".repeat(widths[i] - shown.chars().count() + 2));
+                }
+                by_hand.line(text.trim_end());
+            }
+            sink.flush_rows();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 
     #[test]
