@@ -1554,11 +1554,16 @@ fn write_csv_cell(out: &mut Vec<u8>, text: &str) {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         out.push(b'\'');
     }
-    for (i, part) in text.split('"').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\"\"");
+    let quoted = untrusted::any_byte(text.as_bytes(), |w| untrusted::bytes_equal(w, b'"'));
+    if quoted {
+        for (i, part) in text.split('"').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\"\"");
+            }
+            out.extend_from_slice(part.as_bytes());
         }
-        out.extend_from_slice(part.as_bytes());
+    } else {
+        out.extend_from_slice(text.as_bytes());
     }
     out.push(b'"');
 }
@@ -1608,7 +1613,8 @@ impl<'a> Sink<'a> {
     /// escaped into a new text, and written on its own). Any other goes through
     /// [`Sink::line`].
     fn end_line(&mut self, start: usize, trim: bool) {
-        let as_is = shown_as_is(&self.buffer[start..]);
+        let text = &self.buffer[start..];
+        let as_is = printable_ascii(text) || shown_as_is(text);
         self.end_line_as_is(start, trim, as_is);
     }
 
