@@ -8,8 +8,9 @@ changes), so after one warm-up request every program below pays only for the tra
 own work. Measured, interleaved, ROUNDS times each (medians):
   - the floor: `curl --compressed` fetching the same answer to /dev/null (transfer + gunzip);
   - tenable-rotate `check` (the gateway's stdin payload; finds the last user of the list);
-  - tenable-rotate `discover --output json` to /dev/null (every user judged and printed; one
-    untimed run first, read whole, checks that every user is listed);
+  - tenable-rotate `discover` to /dev/null, in each format: `--output json`, the aligned table
+    (the default) and `--output csv` (every user judged and printed; one untimed JSON run
+    first, read whole, checks that every user is listed);
   - pyTenable `TenableIO(...).users.list()`, the whole process (interpreter start included),
     and the list call alone as the process reports it.
 Wall time from spawn to exit, CPU (user + system) from wait4 on GNU time, peak RSS from GNU
@@ -22,10 +23,10 @@ gives two busy processes at that moment (`cores_now`): on a shared host a two-co
 times runs two processes at half speed each, as if it had one core. curl works on one core;
 discover spreads its work over three threads, so its ratio to curl depends on that. Each round's
 ratio (discover over curl) is reported with the two probes before it, and the medians of the
-rounds where both probes saw two cores, and where both saw about one. Then ROUNDS more rounds
-of curl and discover alone, each held to one CPU (`taskset`, the first CPU this script may
-use) with the emulator on the others: the ratio on one core, which the two programs'
-instruction counts set.
+rounds where both probes saw two cores, and where both saw about one (the JSON runs; the
+table and CSV runs are timed without probes). Then ROUNDS more rounds of curl, discover's JSON
+and its table alone, each held to one CPU (`taskset`, the first CPU this script may use) with
+the emulator on the others: the ratio on one core, which the programs' instruction counts set.
 """
 
 import base64
@@ -43,6 +44,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench import ACCESS, SECRET, TIME, gateway_line  # noqa: E402
+
+DISCOVER = "tenable-rotate discover --output json"
+DISCOVER_TABLE = "tenable-rotate discover (table, the default)"
+DISCOVER_CSV = "tenable-rotate discover --output csv"
 
 PYTENABLE_LIST = """
 import sys, time
@@ -141,7 +146,9 @@ def main():
             "curl --compressed (floor)": (["curl", "-s", "--compressed", "-o", "/dev/null", "-H", header,
                                             f"{url}/users"], b""),
             "tenable-rotate check": ([binary, "check"], stdin),
-            "tenable-rotate discover": ([binary, "discover", "--url", url, "--output", "json"], b""),
+            DISCOVER: ([binary, "discover", "--url", url, "--output", "json"], b""),
+            DISCOVER_TABLE: ([binary, "discover", "--url", url], b""),
+            DISCOVER_CSV: ([binary, "discover", "--url", url, "--output", "csv"], b""),
             "pyTenable users.list()": ([baseline_python, "-c", PYTENABLE_LIST, ACCESS, SECRET, url], b""),
         }
         samples = {name: [] for name in programs}
@@ -149,12 +156,12 @@ def main():
         probed = {name: [] for name in programs}
         names = list(programs)
         # Once, read whole: discover lists every user, then the timed runs write to /dev/null.
-        _, _, out = measured(programs["tenable-rotate discover"][0], b"", env)
+        _, _, out = measured(programs[DISCOVER][0], b"", env)
         assert json.loads(out)["counts"]["users"] == users + 1  # and the API user
         for i in range(rounds):
             for name in names if i % 2 == 0 else reversed(names):
                 argv, data = programs[name]
-                if name.startswith(("curl", "tenable-rotate discover")):
+                if name in (names[0], DISCOVER):
                     probed[name].append(cores_now())
                 wall, rss, out = measured(argv, data, env, keep_output=name.startswith("pyTenable"))
                 samples[name].append((wall, rss))
@@ -164,7 +171,7 @@ def main():
                     inner.append(float(seconds))
         cpu = {name: statistics.median(cpu_of(argv, data, env) for _ in range(3))
                for name, (argv, data) in programs.items()}
-        one_core = on_one_core(emulator.pid, [programs[names[0]], programs["tenable-rotate discover"]],
+        one_core = on_one_core(emulator.pid, [programs[n] for n in (names[0], DISCOVER, DISCOVER_TABLE)],
                                env, rounds)
     finally:
         emulator.kill()
@@ -180,7 +187,7 @@ def main():
                                      "rss_mib": rss, "x_floor": wall / floor}
         rows.append(f"| {name} | {wall * 1000:.0f} | {wall / floor:.2f}x | {cpu[name] * 1000:.0f} | {rss:.1f} |")
     results["pytenable_list_call_ms"] = statistics.median(inner) * 1000
-    results["rounds_by_cores"] = by_cores(samples, probed, names[0], "tenable-rotate discover")
+    results["rounds_by_cores"] = by_cores(samples, probed, names[0], DISCOVER)
     results["one_core"] = one_core
     rows.append(f"| pyTenable users.list() call alone (in process) | {results['pytenable_list_call_ms']:.0f} | "
                 f"{statistics.median(inner) / floor:.2f}x | | |")
@@ -196,15 +203,17 @@ def main():
         ratio = f"{got['median_ratio']:.2f}x" if got["rounds"] else "-"
         print(f"rounds with {regime.replace('_', ' ')} (both probes): {got['rounds']}, median ratio {ratio}")
     print(f"on one CPU (taskset), {rounds} rounds: curl {one_core['curl_ms']:.0f} ms, "
-          f"discover {one_core['discover_ms']:.0f} ms ({one_core['ratio']:.2f}x)")
+          f"discover json {one_core['discover_ms']:.0f} ms ({one_core['ratio']:.2f}x), "
+          f"table {one_core['table_ms']:.0f} ms ({one_core['table_ratio']:.2f}x)")
     c = results["credentials"]
     print(f"\n| discover, {credentials} credentials | wall s | peak RSS MiB |\n| --- | ---: | ---: |\n"
           f"| tenable-rotate discover --output json | {c['wall_s']:.1f} | {c['rss_mib']:.1f} |")
 
 
 def on_one_core(emulator_pid, programs, env, rounds):
-    """Medians of `rounds` interleaved runs of curl and discover, each held to one CPU (the
-    first this script may use), with the emulator moved to the other CPUs for the while."""
+    """Medians of `rounds` interleaved runs of curl, discover's JSON and its table, each held to
+    one CPU (the first this script may use), with the emulator moved to the other CPUs for the
+    while."""
     one = min(os.sched_getaffinity(0))
     cpus = os.sched_getaffinity(emulator_pid)
     others = cpus - {one} or cpus
@@ -212,17 +221,18 @@ def on_one_core(emulator_pid, programs, env, rounds):
     for task in tasks:
         os.sched_setaffinity(task, others)
     try:
-        walls = [[], []]
+        walls = [[] for _ in programs]
         for i in range(rounds):
-            order = [0, 1] if i % 2 == 0 else [1, 0]
+            order = range(len(programs)) if i % 2 == 0 else reversed(range(len(programs)))
             for k in order:
                 argv, data = programs[k]
                 walls[k].append(measured(["taskset", "-c", str(one), *argv], data, env, keep_output=False)[0])
     finally:
         for task in tasks:
             os.sched_setaffinity(task, cpus)
-    curl, discover = (statistics.median(w) * 1000 for w in walls)
-    return {"curl_ms": curl, "discover_ms": discover, "ratio": discover / curl}
+    curl, discover, table = (statistics.median(w) * 1000 for w in walls)
+    return {"curl_ms": curl, "discover_ms": discover, "ratio": discover / curl,
+            "table_ms": table, "table_ratio": table / curl}
 
 
 def by_cores(samples, probed, floor_name, name):

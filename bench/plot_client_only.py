@@ -21,7 +21,7 @@ def main():
     names = list(programs)
     walls = [programs[n]["wall_ms"] for n in names]
     floor = programs[names[0]]["wall_ms"]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     bars = ax.barh(names[::-1], walls[::-1], color="#4c72b0")
     for bar, wall in zip(bars, walls[::-1]):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {wall:.0f} ms ({wall / floor:.2f}x)",
@@ -35,7 +35,9 @@ def main():
         # curl runs on one thread and discover on three: held to one CPU, the ratio is the
         # two programs' work (BENCHMARKS.md).
         title += (f"\neach held to one CPU: curl {one['curl_ms']:.0f} ms, "
-                  f"discover {one['discover_ms']:.0f} ms ({one['ratio']:.2f}x)")
+                  f"discover json {one['discover_ms']:.0f} ms ({one['ratio']:.2f}x)")
+        if "table_ms" in one:
+            title += f", table {one['table_ms']:.0f} ms ({one['table_ratio']:.2f}x)"
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
