@@ -742,6 +742,10 @@ struct Screen {
     /// Whether no secret holds a `"` or a `,`, so that screening a CSV row's values is
     /// enough ([`write_user_csv`]).
     csv_values_suffice: bool,
+    /// Whether every secret is printable ASCII without a space, so that screening a table
+    /// row's cells is enough ([`Sink::print_row`]): any other 8-byte window of the line holds
+    /// a space (two or more part the cells) or a byte of a cut's `…`.
+    table_values_suffice: bool,
     windows: std::collections::HashSet<u64>,
     /// A 65 536-bit filter over `windows`, so that most windows looked up cost one multiply.
     filter: Vec<u64>,
@@ -802,6 +806,9 @@ impl Screen {
         Screen {
             values_suffice: secrets.iter().all(|s| !s.contains('"')),
             csv_values_suffice: secrets.iter().all(|s| !s.contains(['"', ','])),
+            table_values_suffice: secrets
+                .iter()
+                .all(|s| s.bytes().all(|b| b.is_ascii_graphic())),
             windows,
             filter,
             pieces,
@@ -947,9 +954,10 @@ fn fit(text: &str, width: usize) -> String {
     String::from_utf8(out).expect("whole characters")
 }
 
-/// [`fit`] of `text`, appended to `out`; how many characters it wrote. `ascii` says that
-/// `text` is ASCII, each character one byte (as a table's cells most often are).
-fn write_fitted(out: &mut Vec<u8>, text: &str, width: usize, ascii: bool) -> usize {
+/// [`fit`] of `text`, appended to `out`; how many characters it wrote, and whether it cut
+/// `text`. `ascii` says that `text` is ASCII, each character one byte (as a table's cells
+/// most often are).
+fn write_fitted(out: &mut Vec<u8>, text: &str, width: usize, ascii: bool) -> (usize, bool) {
     let count = if ascii {
         text.len()
     } else {
@@ -957,7 +965,7 @@ fn write_fitted(out: &mut Vec<u8>, text: &str, width: usize, ascii: bool) -> usi
     };
     if width == 0 || count <= width {
         out.extend_from_slice(text.as_bytes());
-        return count;
+        return (count, false);
     }
     let kept = width.saturating_sub(1);
     let end = if ascii {
@@ -969,7 +977,51 @@ fn write_fitted(out: &mut Vec<u8>, text: &str, width: usize, ascii: bool) -> usi
     };
     out.extend_from_slice(&text.as_bytes()[..end]);
     out.extend_from_slice("…".as_bytes());
-    kept + 1
+    (kept + 1, true)
+}
+
+/// What one look at a line's bytes, eight at a time, finds.
+#[derive(Debug, PartialEq)]
+struct LineLook {
+    /// How many bytes are past ASCII.
+    high: usize,
+    /// Whether a byte is a control character (below a space, or DEL).
+    control: bool,
+    /// Whether a byte is one of the screen's marks (`\`, `%`).
+    marked: bool,
+}
+
+impl LineLook {
+    fn of(bytes: &[u8]) -> LineLook {
+        // The bytes past ASCII are counted in eight lanes of a word, one per byte of each
+        // word of the line (a count of bits per word takes a dozen instructions where the
+        // CPU is not known to count them in one). A lane holds at most 255: a longer line's
+        // are counted one by one.
+        let (mut lanes, mut control, mut marked) = (0u64, 0u64, 0u64);
+        let mut see = |w: u64| {
+            lanes = lanes.wrapping_add((w & HIGH_BITS) >> 7);
+            control |= untrusted::bytes_below(w, 0x20) | untrusted::bytes_equal(w, 0x7f);
+            marked |= untrusted::bytes_equal(w, b'\\') | untrusted::bytes_equal(w, b'%');
+        };
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            see(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
+        // The last bytes, padded with spaces (none of the above).
+        let mut tail = [b' '; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        see(u64::from_le_bytes(tail));
+        let high = if bytes.len() <= 8 * 255 {
+            lanes.to_le_bytes().iter().map(|&n| usize::from(n)).sum()
+        } else {
+            bytes.iter().filter(|b| !b.is_ascii()).count()
+        };
+        LineLook {
+            high,
+            control: control != 0,
+            marked: marked != 0,
+        }
+    }
 }
 
 /// Spaces to pad a table's cell with: more than its widest column (26) and the gap after.
@@ -1972,26 +2024,35 @@ impl<'a> Sink<'a> {
         let widths = self.widths.unwrap_or([0; 7]);
         let last = cells.iter().rposition(|c| !c.is_empty()).unwrap_or(0);
         let start = self.buffer.len();
-        // Whether every cell is printable ASCII, so that the line is (with the `…` of a cut).
-        let mut as_is = true;
+        // Where each cell's text went, and how many were cut (a `…` after each).
+        let mut shown = [(0, 0); 7];
+        let mut cuts = 0;
         for (i, cell) in cells.iter().enumerate().take(last + 1) {
-            let printable = printable_ascii(cell.as_bytes());
-            as_is &= printable;
-            let shown = write_fitted(&mut self.buffer, cell, widths[i], printable);
+            let at = self.buffer.len();
+            let (chars, cut) = write_fitted(&mut self.buffer, cell, widths[i], cell.is_ascii());
+            cuts += usize::from(cut);
+            shown[i] = (at, self.buffer.len() - if cut { "…".len() } else { 0 });
             if i == last || widths[i] == 0 {
                 break;
             }
-            let pad = widths[i].saturating_sub(shown) + 2;
+            let pad = widths[i].saturating_sub(chars) + 2;
             match SPACES.get(..pad) {
                 Some(spaces) => self.buffer.extend_from_slice(spaces),
                 None => self.buffer.resize(self.buffer.len() + pad, b' '),
             }
         }
-        if as_is {
-            self.end_line_as_is(start, true, true);
-        } else {
-            self.end_line(start, true);
-        }
+        let look = LineLook::of(&self.buffer[start..]);
+        // Printable ASCII but for the cuts' marks: the only bytes past ASCII, three each.
+        let as_is = !look.control && look.high == 3 * cuts;
+        // The screen's marks looked for in the whole line, and each cell's pieces: see
+        // [`Screen::table_values_suffice`].
+        let cleared = as_is
+            && !look.marked
+            && self.screen.table_values_suffice
+            && shown
+                .iter()
+                .all(|&(from, to)| !self.screen.pieces_hold(&self.buffer[from..to]));
+        self.end_screened_line(start, true, as_is, cleared);
     }
 
     fn end_section(&mut self, head: &[&str; 7], max: &[usize; 7], count: u64, what: &str) {
@@ -2690,15 +2751,57 @@ mod tests {
     }
 
     #[test]
+    fn a_line_is_looked_at_whole() {
+        for len in [0usize, 1, 7, 8, 9, 63, 2040, 2041, 2048, 2049, 3001] {
+            for (at, byte) in [(0, b'a'), (len / 2, 0x85), (len.saturating_sub(1), 0xe2)] {
+                let mut line = vec![b'a'; len];
+                if len > 0 {
+                    line[at] = byte;
+                }
+                let high = usize::from(len > 0 && byte >= 0x80);
+                let want = LineLook {
+                    high,
+                    control: false,
+                    marked: false,
+                };
+                assert_eq!(LineLook::of(&line), want, "{len} {at} {byte}");
+                // Every byte past ASCII counted, past what a lane holds.
+                let all_high = vec![0xa6; len];
+                assert_eq!(LineLook::of(&all_high).high, len);
+            }
+            for (byte, control, marked) in [
+                (0u8, true, false),
+                (0x1f, true, false),
+                (0x7f, true, false),
+                (b'\\', false, true),
+                (b'%', false, true),
+                (b' ', false, false),
+            ] {
+                for at in [0, len / 2, len.saturating_sub(1)] {
+                    let mut line = vec![b'a'; len.max(1)];
+                    let at = at.min(line.len() - 1);
+                    line[at] = byte;
+                    let look = LineLook::of(&line);
+                    assert_eq!(
+                        (look.control, look.marked),
+                        (control, marked),
+                        "{len} {at} {byte}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn fit_marks_a_cut() {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
         assert_eq!(fit("abcdef", 0), "abcdef");
         assert_eq!(fit("ééééé", 3), "éé…");
         assert_eq!(fit("éé", 2), "éé");
-        assert_eq!(write_fitted(&mut Vec::new(), "ééééé", 3, false), 3);
-        assert_eq!(write_fitted(&mut Vec::new(), "abcdef", 4, true), 4);
-        assert_eq!(write_fitted(&mut Vec::new(), "abc", 4, true), 3);
+        assert_eq!(write_fitted(&mut Vec::new(), "ééééé", 3, false), (3, true));
+        assert_eq!(write_fitted(&mut Vec::new(), "abcdef", 4, true), (4, true));
+        assert_eq!(write_fitted(&mut Vec::new(), "abc", 4, true), (3, false));
     }
 
     /// Texts a line may hold: printable ASCII, a table's `…`, what must be escaped, capped or
@@ -2789,9 +2892,19 @@ mod tests {
 
     #[test]
     fn a_table_row_is_its_cells_fitted_padded_and_trimmed() {
-        let key = "0123456789abcdef0123456789abcdef";
+        // Its cells screened one by one, and (a key with a space) its line whole.
+        for key in [
+            "0123456789abcdef0123456789abcdef",
+            "0123456789ab  cdef0123456789abcdef",
+        ] {
+            table_rows_as_printed_before(key);
+        }
+    }
+
+    fn table_rows_as_printed_before(key: &str) {
         let mut ctx = RunContext::default();
         ctx.redactor.add_text(key);
+        assert_eq!(Screen::new(&[key]).table_values_suffice, !key.contains(' '));
         let texts = lines_to_print(key);
         let widths = [7, 26, 16, 8, 10, 10, 0];
         // Each text in each column, the other cells short, long or empty.
@@ -2841,10 +2954,9 @@ mod tests {
             }
             sink.flush_rows();
         }
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(expected).unwrap()
-        );
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out, String::from_utf8(expected).unwrap());
+        assert!(!out.contains(&key[3..15]), "{out}");
     }
 
     #[test]
