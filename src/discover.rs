@@ -1159,26 +1159,49 @@ fn shown_as_is(mut bytes: &[u8]) -> bool {
     }
 }
 
+/// A user and its judgement, with what its row shows that is made from them, for the rows
+/// written straight from the user ([`write_user_json`], [`write_user_csv`]).
+struct UserRow<'r, 'a, 'j> {
+    u: &'r ListedUser<'a>,
+    j: &'r Judgement<'j>,
+    /// Whether its key record is a user's (`tenable_target = user`); else it has none.
+    user_setting: bool,
+    last_login: Option<String>,
+    sign_in: Option<Cow<'r, str>>,
+}
+
+impl<'r, 'a, 'j> UserRow<'r, 'a, 'j> {
+    /// `None` for a judgement whose key record is not a user's: that row is written the
+    /// general way.
+    fn of(platform: Platform, u: &'r ListedUser<'a>, j: &'r Judgement<'j>) -> Option<Self> {
+        let user_setting = match &*j.key_record {
+            [] => false,
+            settings if settings == USER_KEY_RECORD => true,
+            _ => return None,
+        };
+        Some(UserRow {
+            u,
+            j,
+            user_setting,
+            last_login: last_login(u),
+            sign_in: sign_in(u, platform),
+        })
+    }
+}
+
 /// A user's row as JSON, appended to `out`, byte for byte as [`Row::write_json`] writes
 /// `Row::new(platform, Some(u), None, j)`, and whether it might quote a secret, as it says (a
 /// test holds them equal). Written straight from the user: each value is made safe, escaped
 /// and screened in one look at its bytes (issue 13: building the row first looked at each
-/// value twice, and was a fifth of printing 200 000 users). `None` (nothing written) for a
-/// judgement whose key record is not a user's: that row is written the general way.
-fn write_user_json(
-    out: &mut Vec<u8>,
-    platform: Platform,
-    u: &ListedUser<'_>,
-    j: &Judgement<'_>,
-    screen: &Screen,
-) -> Option<bool> {
-    let user_setting = match &*j.key_record {
-        [] => false,
-        settings if settings == USER_KEY_RECORD => true,
-        _ => return None,
-    };
-    let last_login = last_login(u);
-    let sign_in = sign_in(u, platform);
+/// value twice, and was a fifth of printing 200 000 users).
+fn write_user_json(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen) -> bool {
+    let UserRow {
+        u,
+        j,
+        user_setting,
+        ref last_login,
+        ref sign_in,
+    } = *row;
     let mut w = JsonWriter::new(out, screen);
     w.opt_field(
         b"{\"account\":null,\"can_edit\":null,\"category\":null,\"display_name\":",
@@ -1207,7 +1230,7 @@ fn write_user_json(
     w.out.extend_from_slice(b",\"type\":null,\"verdict\":");
     w.text(j.verdict.id(), false);
     w.out.push(b'}');
-    Some(w.maybe)
+    w.maybe
 }
 
 /// A user's row as CSV, appended to `out`, byte for byte as [`Row::write_csv`] writes
@@ -1223,20 +1246,14 @@ fn write_user_json(
 /// holds a `"` (every value written is quoted) or is eight commas (empty cells), and no
 /// secret holds either ([`Screen::csv_values_suffice`]). A value with neither quotes nor
 /// anything to escape is written in CSV as in JSON, so [`JsonWriter`] writes it.
-fn write_user_csv(
-    out: &mut Vec<u8>,
-    platform: Platform,
-    u: &ListedUser<'_>,
-    j: &Judgement<'_>,
-    screen: &Screen,
-) -> Option<bool> {
-    let user_setting = match &*j.key_record {
-        [] => false,
-        settings if settings == USER_KEY_RECORD => true,
-        _ => return None,
-    };
-    let last_login = last_login(u);
-    let sign_in = sign_in(u, platform);
+fn write_user_csv(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen) -> Option<bool> {
+    let UserRow {
+        u,
+        j,
+        user_setting,
+        ref last_login,
+        ref sign_in,
+    } = *row;
     let values = [
         Some(&*u.id),
         Some(&*u.username),
@@ -1943,9 +1960,8 @@ impl<'a> Sink<'a> {
                     text.push(b',');
                 }
                 let maybe = match (u, c) {
-                    (Some(u), None) => {
-                        write_user_json(&mut text, self.platform, u, j, &self.screen)
-                    }
+                    (Some(u), None) => UserRow::of(self.platform, u, j)
+                        .map(|row| write_user_json(&mut text, &row, &self.screen)),
                     _ => None,
                 };
                 // Only whole UTF-8 strings and ASCII go in.
@@ -1969,9 +1985,8 @@ impl<'a> Sink<'a> {
             _ => {
                 let start = self.buffer.len();
                 let written = match (u, c) {
-                    (Some(u), None) => {
-                        write_user_csv(&mut self.buffer, self.platform, u, j, &self.screen)
-                    }
+                    (Some(u), None) => UserRow::of(self.platform, u, j)
+                        .and_then(|row| write_user_csv(&mut self.buffer, &row, &self.screen)),
                     _ => None,
                 };
                 match written {
@@ -2354,23 +2369,8 @@ mod tests {
             "del\u{7f}x",
             "\u{202e}rtl",
         ];
-        // Texts with nothing to escape and no screen mark: a row of only these is screened by
-        // its pieces alone.
-        const CLEAN: [&str; 12] = [
-            "alice@example.com",
-            "",
-            "Ünïcødé",
-            "=SUM(A1)",
-            "x89abcdef01y",
-            "bob",
-            "Standard [32]",
-            "svc-scan",
-            "user0@example.com",
-            "0123",
-            "local",
-            "12345678",
-        ];
-        // Clean texts that a CSV cell also holds as they are: printable ASCII, no formula.
+        // Texts with nothing to escape and no screen mark that a CSV cell also holds as they
+        // are: printable ASCII, no formula.
         const PLAIN: [&str; 10] = [
             "alice@example.com",
             "",
@@ -2383,6 +2383,9 @@ mod tests {
             "local",
             "12345678",
         ];
+        // Texts with nothing to escape and no screen mark: a row of only these is screened by
+        // its pieces alone.
+        let clean: Vec<&str> = PLAIN.into_iter().chain(["Ünïcødé", "=SUM(A1)"]).collect();
         let mut rng = fastrand::Rng::with_seed(1205);
         let mut pool: &[&str];
         let text = |rng: &mut fastrand::Rng, pool: &[&str]| {
@@ -2408,7 +2411,7 @@ mod tests {
         let mut written_straight = 0;
         let mut repeats_straight = 0;
         for round in 0..2000 {
-            pool = [&TEXTS[..], &CLEAN, &PLAIN][rng.usize(..3)];
+            pool = [&TEXTS[..], &clean, &PLAIN][rng.usize(..3)];
             let cow = |t: Option<String>| t.map(Cow::Owned);
             let mut user = ListedUser {
                 id: text(&mut rng, pool).into(),
@@ -2481,8 +2484,10 @@ mod tests {
             // A user's row written straight from the user is the same line, screened the same.
             let mut straight = Vec::new();
             if let Some(u) = u {
-                if let Some(straight_maybe) =
-                    write_user_json(&mut straight, platform, u, &judgement, screen)
+                let user_row = UserRow::of(platform, u, &judgement);
+                if let Some(straight_maybe) = user_row
+                    .as_ref()
+                    .map(|user_row| write_user_json(&mut straight, user_row, screen))
                 {
                     assert_eq!(straight, by_hand, "round {round}");
                     assert_eq!(straight_maybe, maybe, "round {round}");
@@ -2492,7 +2497,10 @@ mod tests {
                 // And its CSV line: the same as the general way's, its values screened as
                 // the JSON row's are, and caught whenever the line screened whole is.
                 let mut csv = Vec::new();
-                if let Some(csv_maybe) = write_user_csv(&mut csv, platform, u, &judgement, screen) {
+                if let Some(csv_maybe) = user_row
+                    .as_ref()
+                    .and_then(|user_row| write_user_csv(&mut csv, user_row, screen))
+                {
                     let mut general = Vec::new();
                     row.write_csv(&mut general);
                     assert_eq!(
@@ -2549,15 +2557,13 @@ mod tests {
             String::from_utf8(line)
         );
         let mut straight = Vec::new();
-        assert_eq!(
-            write_user_csv(&mut straight, Platform::Vm, &user, &judgement, &commas),
-            None
-        );
+        let user_row = UserRow::of(Platform::Vm, &user, &judgement).expect("a user's key record");
+        assert_eq!(write_user_csv(&mut straight, &user_row, &commas), None);
         assert!(straight.is_empty());
         // Without the comma, the row is written straight and its values cleared.
         let plain = Screen::new(&["0123456789abcdef"]);
         assert_eq!(
-            write_user_csv(&mut straight, Platform::Vm, &user, &judgement, &plain),
+            write_user_csv(&mut straight, &user_row, &plain),
             Some(false)
         );
         assert_eq!(straight, line);
