@@ -539,3 +539,88 @@ fn a_user_named_twice_in_a_field_makes_the_list_unreadable_in_one_line() {
         f.routes()
     );
 }
+
+#[test]
+fn hostile_names_print_safely_in_the_table_and_the_csv() {
+    // Table and CSV lines that need nothing done are written as they are, and every other
+    // line goes through the escaping and the redactor as before: a name to cut, control and
+    // bidi characters, text past ASCII, a formula, a `%`, and the keys quoted plainly and in
+    // base64. Every user is listed, in printable lines, and nothing of the keys is printed.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    let names = [
+        "a-long-username-that-the-table-cuts@example.com".to_owned(),
+        "ctl\u{7}\u{1b}[31m@example.com".to_owned(),
+        "\u{202e}moc.elpmaxe@live".to_owned(),
+        "ünïcødé@example.com".to_owned(),
+        "=HYPERLINK(\"http://x\")@example.com".to_owned(),
+        "100%@example.com".to_owned(),
+        format!("x{ACCESS}@example.com"),
+        format!("{b64}@example.com"),
+    ];
+    let users: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            serde_json::json!({"id": 101 + i, "username": name, "name": name, "type": "local",
+                               "permissions": 32, "enabled": true})
+            .to_string()
+        })
+        .collect();
+    let f = vm_listing(users.join(",").leak());
+    let printable = |text: &str| {
+        !text.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    let table = run(&["discover", "--url", &f.url()], b"", &KEYS);
+    table.expect_code(0).expect_no_secret(&SECRETS);
+    for line in table.stdout.lines() {
+        assert!(printable(line), "{line:?}");
+        assert!(line.chars().count() <= 100, "{line:?}");
+    }
+    for id in 101..101 + names.len() {
+        let rows = table
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{id} ")));
+        assert_eq!(rows.count(), 1, "{id}: {}", table.stdout);
+    }
+    assert!(
+        table.stdout.contains("a-long-username-that-the-…"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("ünïcødé@example.com"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("100%@example.com"),
+        "{}",
+        table.stdout
+    );
+
+    let csv = run(
+        &["discover", "--url", &f.url(), "--output", "csv"],
+        b"",
+        &KEYS,
+    );
+    csv.expect_code(0).expect_no_secret(&SECRETS);
+    assert!(csv.stdout.lines().all(printable), "{}", csv.stdout);
+    let rows = parse_csv(&csv.stdout);
+    assert_eq!(rows.len(), 1 + names.len(), "{}", csv.stdout);
+    assert!(rows.iter().all(|r| r.len() == 21), "{rows:?}");
+    let name = rows[0].iter().position(|h| h == "name").unwrap();
+    let shown: Vec<&str> = rows[1..].iter().map(|r| r[name].as_str()).collect();
+    assert_eq!(shown[0], names[0]);
+    assert_eq!(shown[3], names[3]);
+    assert_eq!(shown[4], format!("'{}", names[4]));
+    assert_eq!(shown[5], names[5]);
+    assert!(
+        f.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        f.routes()
+    );
+}
