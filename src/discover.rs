@@ -1238,9 +1238,8 @@ fn write_user_json(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen
 /// screened one by one as [`write_user_json`] screens them (issue 13: the screen looked
 /// through every line whole, a fifth of printing 200 000 users as CSV). `None` (nothing
 /// written) when a value needs more than quotes around it (it is not printable ASCII, or
-/// holds a quote, a backslash or a `%`, or would start a formula), for a judgement whose key
-/// record is not a user's, or when some secret holds a `"` or a `,`: that row is written the
-/// general way and its line screened whole.
+/// holds a quote, a backslash or a `%`, or would start a formula), or when some secret holds
+/// a `"` or a `,`: that row is written the general way and its line screened whole.
 ///
 /// Screening the values is enough: an 8-byte window of the line that is not inside one value
 /// holds a `"` (every value written is quoted) or is eight commas (empty cells), and no
@@ -1648,7 +1647,7 @@ impl<'a> Row<'a> {
 
     /// The row as one CSV line, in [`CSV_COLUMNS`] order, appended to `out`: each cell
     /// written where it goes, with no text made for it (issue 13: a `String` or three per
-    /// cell made the CSV of 200 000 users six times as slow as curl fetching them).
+    /// cell made the CSV of 200 000 users five to eight times as slow as curl fetching them).
     fn write_csv(&self, out: &mut Vec<u8>) {
         let setting = |k: &str| {
             self.key_record
@@ -1793,16 +1792,12 @@ impl<'a> Sink<'a> {
     fn end_line(&mut self, start: usize, trim: bool) {
         let text = &self.buffer[start..];
         let as_is = printable_ascii(text) || shown_as_is(text);
-        self.end_line_as_is(start, trim, as_is);
-    }
-
-    /// [`Sink::end_line`], told whether the line is [`shown_as_is`].
-    fn end_line_as_is(&mut self, start: usize, trim: bool, as_is: bool) {
         self.end_screened_line(start, trim, as_is, false);
     }
 
-    /// [`Sink::end_line_as_is`], told also whether the screen has cleared the line already
-    /// (its values, as [`write_user_csv`] screens them).
+    /// [`Sink::end_line`], told whether the line is [`shown_as_is`] and whether the screen
+    /// has cleared it already (its values or cells, as [`write_user_csv`] and
+    /// [`Sink::print_row`] screen them).
     fn end_screened_line(&mut self, start: usize, trim: bool, as_is: bool, cleared: bool) {
         if as_is {
             let mut end = self.buffer.len();
