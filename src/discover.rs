@@ -1138,6 +1138,21 @@ pub struct Row<'a> {
 /// The high bit of every byte of a word.
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
+/// Whether a value from Tenable is *quiet*: at most [`untrusted::FIELD_MAX_CHARS`] long,
+/// printable ASCII with no quote, backslash or `%`. `untrusted::field_cow` leaves it as it
+/// is, JSON and CSV write it with only quotes around it, and it holds no screen mark.
+#[inline(always)]
+fn quiet(v: &str) -> bool {
+    v.len() <= untrusted::FIELD_MAX_CHARS
+        && !untrusted::any_byte(v.as_bytes(), |w| {
+            // A control character, a quote or a backslash; a `%`; DEL; past ASCII.
+            untrusted::json_special(w)
+                | untrusted::bytes_equal(w, b'%')
+                | untrusted::bytes_equal(w, 0x7f)
+                | (w & HIGH_BITS)
+        })
+}
+
 /// Whether every byte of `bytes` is printable ASCII (a space to `~`).
 fn printable_ascii(bytes: &[u8]) -> bool {
     !untrusted::any_byte(bytes, |w| {
@@ -1264,16 +1279,7 @@ fn write_user_csv(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen)
         j.reason.as_deref(),
         j.login.as_deref(),
     ];
-    let plain = |v: &str| {
-        v.len() <= untrusted::FIELD_MAX_CHARS
-            && !v.starts_with(['=', '+', '-', '@'])
-            && !untrusted::any_byte(v.as_bytes(), |w| {
-                untrusted::json_special(w)
-                    | untrusted::bytes_equal(w, b'%')
-                    | untrusted::bytes_equal(w, 0x7f)
-                    | (w & HIGH_BITS)
-            })
-    };
+    let plain = |v: &str| quiet(v) && !v.starts_with(['=', '+', '-', '@']);
     if !screen.csv_values_suffice || !values.into_iter().flatten().all(plain) {
         return None;
     }
@@ -1432,16 +1438,7 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
 
     /// [`JsonWriter::field`] of a text not written before in this row.
     fn made_safe(&mut self, raw: &'r str) {
-        let bytes = raw.as_bytes();
-        let quiet = bytes.len() <= untrusted::FIELD_MAX_CHARS
-            && !untrusted::any_byte(bytes, |w| {
-                // A control character, a quote or a backslash; a `%`; DEL; past ASCII.
-                untrusted::json_special(w)
-                    | untrusted::bytes_equal(w, b'%')
-                    | untrusted::bytes_equal(w, 0x7f)
-                    | (w & HIGH_BITS)
-            });
-        if quiet {
+        if quiet(raw) {
             return self.clean_text(raw, true);
         }
         match untrusted::field_cow(raw) {
