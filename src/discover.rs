@@ -34,7 +34,8 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::rotate::RotateError;
 use crate::tenable::{
-    ListedCredential, ListedUser, ListedUsers, Platform, ScClient, TenableError, UserSink, VmClient,
+    ListedCredential, ListedUser, ListedUsers, Platform, ROLE_WORDS, ScClient, TenableError,
+    UserSink, VmClient, role_word,
 };
 use crate::untrusted;
 
@@ -751,6 +752,9 @@ struct Screen {
     filter: Vec<u64>,
     /// A 262 144-bit filter over every 4-byte piece of every form.
     pieces: Vec<u64>,
+    /// [`Screen::pieces_hold`] of each of [`ROLE_WORDS`], answered once: every TVM user has
+    /// one of them as its role (issue 13).
+    role_words_held: [bool; ROLE_WORDS.len()],
 }
 
 /// The bit of `value` in a filter of `2^bits` bits.
@@ -803,7 +807,7 @@ impl Screen {
                 }
             }
         }
-        Screen {
+        let mut screen = Screen {
             values_suffice: secrets.iter().all(|s| !s.contains('"')),
             csv_values_suffice: secrets.iter().all(|s| !s.contains(['"', ','])),
             table_values_suffice: secrets
@@ -812,7 +816,10 @@ impl Screen {
             windows,
             filter,
             pieces,
-        }
+            role_words_held: [false; ROLE_WORDS.len()],
+        };
+        screen.role_words_held = ROLE_WORDS.map(|(_, word)| screen.pieces_hold(word.as_bytes()));
+        screen
     }
 
     /// Whether some value of `row` might quote a secret. Enough to clear the whole JSON line
@@ -1072,6 +1079,14 @@ fn sign_in<'a>(u: &'a ListedUser<'_>, platform: Platform) -> Option<Cow<'a, str>
     })
 }
 
+/// Where `u`'s role is in [`ROLE_WORDS`], when it is the word for its `permissions` (every
+/// TVM user whose role Tenable names): that text is known to be quiet, and how it screens is
+/// known ([`Screen::role_words_held`]).
+fn role_word_of(u: &ListedUser<'_>) -> Option<usize> {
+    let word = role_word(u.permissions?)?;
+    (u.role.as_deref() == Some(ROLE_WORDS[word].1)).then_some(word)
+}
+
 /// A role as the table shows it: its name, without the number after it (`Standard [32]`).
 fn role_name(role: &str) -> &str {
     let bytes = role.as_bytes();
@@ -1240,7 +1255,13 @@ fn write_user_json(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen
     w.opt_field(b",\"pam_user_login\":", j.login.as_deref());
     w.out.extend_from_slice(b",\"password_setting\":null");
     w.opt_text(b",\"reason\":", j.reason.as_deref());
-    w.opt_field(b",\"role\":", u.role.as_deref());
+    match role_word_of(u) {
+        Some(word) => {
+            w.out.extend_from_slice(b",\"role\":");
+            w.role_word(word);
+        }
+        None => w.opt_field(b",\"role\":", u.role.as_deref()),
+    }
     w.opt_text(b",\"sign_in\":", sign_in.as_deref());
     w.out.extend_from_slice(b",\"type\":null,\"verdict\":");
     w.text(j.verdict.id(), false);
@@ -1268,12 +1289,14 @@ fn write_user_csv(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen)
         ref last_login,
         ref sign_in,
     } = *row;
+    let role_word = role_word_of(u);
     let values = [
         Some(&*u.id),
         Some(&*u.username),
         u.name.as_deref(),
         u.email.as_deref(),
-        u.role.as_deref(),
+        // A role word is quiet and starts no formula.
+        u.role.as_deref().filter(|_| role_word.is_none()),
         sign_in.as_deref(),
         last_login.as_deref(),
         j.reason.as_deref(),
@@ -1302,8 +1325,10 @@ fn write_user_csv(out: &mut Vec<u8>, row: &UserRow<'_, '_, '_>, screen: &Screen)
         w.field(email);
     }
     w.out.push(b',');
-    if let Some(role) = u.role.as_deref() {
-        w.field(role);
+    match (role_word, u.role.as_deref()) {
+        (Some(word), _) => w.role_word(word),
+        (None, Some(role)) => w.field(role),
+        (None, None) => {}
     }
     w.out.push(b',');
     w.out.extend_from_slice(flag(u.enabled));
@@ -1395,6 +1420,15 @@ impl<'o, 's, 'r> JsonWriter<'o, 's, 'r> {
         if screened && !self.maybe {
             self.maybe = self.screen.maybe_marked(v, b'"');
         }
+    }
+
+    /// The role word `ROLE_WORDS[word]`, quoted, screened by the answer the screen keeps for
+    /// it: as [`JsonWriter::field`] writes and screens it, without looking at it again.
+    fn role_word(&mut self, word: usize) {
+        self.out.push(b'"');
+        self.out.extend_from_slice(ROLE_WORDS[word].1.as_bytes());
+        self.out.push(b'"');
+        self.maybe |= self.screen.role_words_held[word];
     }
 
     /// `v`, which holds nothing JSON escapes and no screen mark, copied whole; its pieces
@@ -2397,11 +2431,15 @@ mod tests {
             Screen::new(&["0123456789\"abcdef"]),
             // A key with a comma: every CSV row is screened whole.
             Screen::new(&["0123456789,abcdef0123"]),
+            // A key that holds a role word's piece: rows with that role are caught by it.
+            Screen::new(&["0123Administrator4567"]),
         ];
         let mut said = [[0, 0], [0, 0]];
         let mut csv_straight = [0, 0];
         let mut written_straight = 0;
         let mut repeats_straight = 0;
+        // Rows written straight with a role word: [the screen's answer for it false, true].
+        let mut role_words = [0, 0];
         for round in 0..2000 {
             pool = [&TEXTS[..], &clean, &PLAIN][rng.usize(..3)];
             let cow = |t: Option<String>| t.map(Cow::Owned);
@@ -2418,6 +2456,15 @@ mod tests {
                 authorizations: None,
                 last_login: rng.bool().then(|| rng.i64(0..2_000_000_000)),
             };
+            // Often a TVM role word, as the list reader hands it over or as a text of its own.
+            if rng.u8(..) < 100 {
+                let (permissions, word) = ROLE_WORDS[rng.usize(..ROLE_WORDS.len())];
+                user.permissions = Some(permissions);
+                user.role = Some(match rng.bool() {
+                    true => Cow::Borrowed(word),
+                    false => Cow::Owned(word.to_owned()),
+                });
+            }
             // Often a user's email is its username, as its name or login may be: one text,
             // written once and copied.
             let repeated = rng.u8(..) < 100;
@@ -2484,6 +2531,9 @@ mod tests {
                     assert_eq!(straight, by_hand, "round {round}");
                     assert_eq!(straight_maybe, maybe, "round {round}");
                     written_straight += 1;
+                    if let Some(word) = role_word_of(u) {
+                        role_words[usize::from(screen.role_words_held[word])] += 1;
+                    }
                     repeats_straight += usize::from(repeated);
                 }
                 // And its CSV line: the same as the general way's, its values screened as
@@ -2526,6 +2576,7 @@ mod tests {
             "{csv_straight:?}"
         );
         assert!(repeats_straight > 100, "{repeats_straight}");
+        assert!(role_words[0] > 100 && role_words[1] > 5, "{role_words:?}");
     }
 
     #[test]
@@ -2746,6 +2797,49 @@ mod tests {
         // A key that holds a quote could span a value's edge: every row then goes whole.
         let quoted = Screen::new(&["abc\"defghijklmnop"]);
         assert!(quoted.maybe_row(&Row::new(Platform::Vm, Some(&plain), None, &judged(&plain))));
+    }
+
+    #[test]
+    fn a_role_is_a_word_only_when_it_is_the_word_for_its_permissions() {
+        let user = |permissions: Option<u64>, role: &str| ListedUser {
+            permissions,
+            role: Some(Cow::Owned(role.to_owned())),
+            ..ListedUser::default()
+        };
+        let standard = ROLE_WORDS.iter().position(|(p, _)| *p == 32).unwrap();
+        assert_eq!(
+            role_word_of(&user(Some(32), "Standard [32]")),
+            Some(standard)
+        );
+        // The word as a batch hands it over: the same answer.
+        let mut borrowed = user(Some(32), "");
+        borrowed.role = Some(Cow::Borrowed(ROLE_WORDS[standard].1));
+        assert_eq!(role_word_of(&borrowed), Some(standard));
+        // Another role's word, a number Tenable does not name, no number (SC), no role.
+        assert_eq!(role_word_of(&user(Some(16), "Standard [32]")), None);
+        assert_eq!(role_word_of(&user(Some(33), "custom [33]")), None);
+        assert_eq!(role_word_of(&user(None, "Standard [32]")), None);
+        assert_eq!(role_word_of(&user(Some(32), "Standard [32] ")), None);
+        assert_eq!(
+            role_word_of(&ListedUser {
+                permissions: Some(32),
+                ..ListedUser::default()
+            }),
+            None
+        );
+        // The screen's answer for each word is the answer it gives the word's text.
+        let screen = Screen::new(&["0123Administrator4567"]);
+        for (i, (_, word)) in ROLE_WORDS.iter().enumerate() {
+            assert_eq!(
+                screen.role_words_held[i],
+                screen.pieces_hold(word.as_bytes()),
+                "{word}"
+            );
+        }
+        assert_eq!(
+            screen.role_words_held.iter().filter(|held| **held).count(),
+            1
+        );
     }
 
     #[test]

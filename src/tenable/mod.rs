@@ -11,6 +11,8 @@ mod error;
 mod plain;
 mod sc;
 mod vm;
+
+pub(crate) use vm::{ROLE_WORDS, role_word};
 mod wire;
 
 use std::borrow::Cow;
@@ -144,14 +146,23 @@ pub struct ListedUsers {
     users: Vec<PackedUser>,
 }
 
-/// A [`ListedUser`] whose text is a range of [`ListedUsers::text`].
+/// Where a packed text is.
+#[derive(Debug, Clone)]
+enum Packed {
+    /// A range of [`ListedUsers::text`].
+    At(std::ops::Range<usize>),
+    /// One of this program's own words (a TVM role named by its number): not copied.
+    Word(&'static str),
+}
+
+/// A [`ListedUser`] whose text is a range of [`ListedUsers::text`] (its role may be a word).
 #[derive(Debug, Default)]
 struct PackedUser {
     id: std::ops::Range<usize>,
     username: std::ops::Range<usize>,
     name: Option<std::ops::Range<usize>>,
     email: Option<std::ops::Range<usize>>,
-    role: Option<std::ops::Range<usize>>,
+    role: Option<Packed>,
     auth_type: Option<std::ops::Range<usize>>,
     permissions: Option<u64>,
     enabled: Option<bool>,
@@ -198,6 +209,14 @@ impl ListedUsers {
         self.users.clear();
     }
 
+    /// A word of this program's as it is, any other text copied ([`ListedUsers::copy`]).
+    fn word_or_copy(&mut self, text: Cow<'static, str>) -> Packed {
+        match text {
+            Cow::Borrowed(word) => Packed::Word(word),
+            Cow::Owned(text) => Packed::At(self.copy(&text)),
+        }
+    }
+
     /// A copy of `text` at the end of [`ListedUsers::text`], and where it is.
     fn copy(&mut self, text: &str) -> std::ops::Range<usize> {
         let start = self.text.len();
@@ -218,7 +237,7 @@ impl ListedUsers {
             username: self.copy(&user.username),
             name: user.name.as_deref().map(|t| self.copy(t)),
             email: user.email.as_deref().map(|t| self.copy(t)),
-            role: user.role.as_deref().map(|t| self.copy(t)),
+            role: user.role.as_deref().map(|t| Packed::At(self.copy(t))),
             auth_type: user.auth_type.as_deref().map(|t| self.copy(t)),
             permissions: user.permissions,
             enabled: user.enabled,
@@ -237,7 +256,10 @@ impl ListedUsers {
             username: text(&p.username),
             name: p.name.as_ref().map(text),
             email: p.email.as_ref().map(text),
-            role: p.role.as_ref().map(text),
+            role: p.role.as_ref().map(|role| match role {
+                Packed::At(at) => text(at),
+                Packed::Word(word) => Cow::Borrowed(*word),
+            }),
             auth_type: p.auth_type.as_ref().map(text),
             permissions: p.permissions,
             enabled: p.enabled,

@@ -715,7 +715,7 @@ fn pack_prefix(users: &mut ListedUsers, text: &str) -> Option<usize> {
         return None;
     };
     user.permissions = permissions.and_then(|p| u64::try_from(p).ok());
-    user.role = user.permissions.map(|p| users.copy(&role_text(p)));
+    user.role = user.permissions.map(|p| users.word_or_copy(role_text(p)));
     user.locked = locked(lockout, fails);
     users.users.push(user);
     Some(len)
@@ -771,19 +771,31 @@ pub fn listed_user_read_by_serde(text: &str) -> Result<ListedUser<'_>, serde_jso
     serde_json::from_str(text).map(listed_user)
 }
 
-/// A TVM role as `discover` shows it, by `permissions` (developer.tenable.com/docs/roles):
-/// `Standard [32]`, or `custom [N]` for a number Tenable does not name. Built only for a
-/// number without a name: `format!` was 8% of reading 200 000 users (issue 13).
+/// TVM's named roles, by `permissions` (developer.tenable.com/docs/roles), as `discover`
+/// shows them: this program's own words, so a batch does not copy them and the printer knows
+/// them (issue 13).
+pub(crate) const ROLE_WORDS: [(u64, &str); 6] = [
+    (0, "No Access or custom [0]"),
+    (16, "Basic [16]"),
+    (24, "Scan Operator [24]"),
+    (32, "Standard [32]"),
+    (40, "Scan Manager [40]"),
+    (64, "Administrator [64]"),
+];
+
+/// Where the word for `permissions` is in [`ROLE_WORDS`], when Tenable names that role.
+pub(crate) fn role_word(permissions: u64) -> Option<usize> {
+    ROLE_WORDS.iter().position(|&(p, _)| p == permissions)
+}
+
+/// A TVM role as `discover` shows it, by `permissions`: `Standard [32]`, or `custom [N]` for
+/// a number Tenable does not name. Built only for a number without a name: `format!` was 8%
+/// of reading 200 000 users (issue 13).
 fn role_text(permissions: u64) -> Cow<'static, str> {
-    Cow::Borrowed(match permissions {
-        0 => "No Access or custom [0]",
-        16 => "Basic [16]",
-        24 => "Scan Operator [24]",
-        32 => "Standard [32]",
-        40 => "Scan Manager [40]",
-        64 => "Administrator [64]",
-        _ => return Cow::Owned(format!("custom [{permissions}]")),
-    })
+    match role_word(permissions) {
+        Some(i) => Cow::Borrowed(ROLE_WORDS[i].1),
+        None => Cow::Owned(format!("custom [{permissions}]")),
+    }
 }
 
 /// A TVM user object (from `GET /users` or `GET /session`) as `discover` shows it.
