@@ -623,6 +623,10 @@ impl<'a> WireListedUser<'a> {
 /// The longest start of `bytes` that is whole UTF-8 (a window on a list answer may end
 /// inside a character).
 fn utf8_prefix(bytes: &[u8]) -> &str {
+    // The faster check first: a window is most often whole UTF-8 (ASCII, as TVM sends).
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return text;
+    }
     match simdutf8::compat::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => simdutf8::basic::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
