@@ -982,6 +982,21 @@ mod tests {
     }
 
     #[test]
+    fn a_window_is_its_longest_start_that_is_whole_utf8() {
+        let text = "{\"name\":\"Ünïcødé 日本 \u{1f512}\"}";
+        for end in 0..=text.len() {
+            let whole = (0..=end).rev().find(|&e| text.is_char_boundary(e)).unwrap();
+            assert_eq!(
+                utf8_prefix(&text.as_bytes()[..end]),
+                &text[..whole],
+                "{end}"
+            );
+        }
+        // Not UTF-8 inside: the text before it.
+        assert_eq!(utf8_prefix(b"{\"a\":\"\xff\"}"), "{\"a\":\"");
+    }
+
+    #[test]
     fn a_listed_user_read_plainly_is_the_one_serde_json_reads() {
         let plain = r#"{"id":100001,"uuid":"000005e4-0000-4000-8186-0000000186a1","username":"user1@example.com","user_name":"user1@example.com","email":"user1@example.com","name":"User One","type":"local","permissions":32,"enabled":true,"lockout":false,"login_fail_count":0,"login_fail_total":0,"lastlogin":1700000000000,"container_uuid":"c"}"#;
         let user = listed_user_read_plainly(plain).expect("a plain user");
