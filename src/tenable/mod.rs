@@ -11,8 +11,6 @@ mod error;
 mod plain;
 mod sc;
 mod vm;
-
-pub(crate) use vm::{ROLE_WORDS, role_word};
 mod wire;
 
 use std::borrow::Cow;
@@ -28,6 +26,8 @@ pub use vm::{
     CredentialStubs, VmClient, VmUser, listed_user_packed_from_list, listed_user_read_by_serde,
     listed_user_read_from_list, listed_user_read_plainly, user_from_list,
 };
+// What `discover` knows of a TVM role's text.
+pub(crate) use vm::{ROLE_WORDS, role_word};
 
 use crate::secret::Secret;
 use crate::transport::ApiKeyHeader;
