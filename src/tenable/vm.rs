@@ -650,8 +650,9 @@ fn id_digits<'a>(text: &'a str, key: &'a [u8], n: serde_json::Number) -> Scalar<
         let read = digits.bytes().fold(0u64, |v, d| {
             v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
         });
+        // No digits there (`"id": 0`, a space first) reads as 0 too, but is not its text.
         (text.as_bytes().get(value - 2..value) == Some(b"\":")
-            && len <= 18
+            && (1..=18).contains(&len)
             && n.as_u64() == Some(read))
         .then_some(digits)
     });
@@ -1031,6 +1032,10 @@ mod tests {
             (r#"{"id" : 100001}"#, "100001"),
             (r#"{"id": 7,"x":1}"#, "7"),
             (r#"{"username":"u","id":0}"#, "0"),
+            // Found by the `answers` fuzz target: no digits right after the colon read as 0.
+            (r#"{"id": 0}"#, "0"),
+            (r#"{"id" :0}"#, "0"),
+            ("{\"id\":\t0,\"username\":\"u\"}", "0"),
             (r#"{"id":"0042"}"#, "0042"),
         ] {
             let user = listed_user_read_plainly(text).unwrap();
