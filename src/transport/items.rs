@@ -10,9 +10,13 @@
 //! an item it does not read is cut as above.
 //!
 //! Every item handed over is then parsed by serde_json, as the caller's type, from its slice;
-//! every other member of the envelope is parsed here as [`IgnoredAny`], and the envelope's own
+//! every other member of the envelope is parsed here as [`IgnoredAny`] (and its text checked
+//! as UTF-8, which serde_json does not check in what it skips), and the envelope's own
 //! grammar (one object, keys, colons, commas, nothing after it) is checked here. Only an item a
-//! lookup does not want ([`for_each_item_text`]) is cut without being parsed. The answer's
+//! lookup does not want ([`for_each_item_text`]) is cut without being parsed. (Inside an item
+//! parsed as a type, a member the type does not read is skipped by serde_json without its
+//! UTF-8 being checked, as when serde_json parses a whole answer as a type: nothing skipped
+//! is read or printed.) The answer's
 //! total size is bounded by [`BodyLimits::total`], and one item (or other member) by
 //! [`ITEM_MAX`], which bounds every string in it; serde_json's own recursion limit bounds
 //! nesting.
@@ -205,7 +209,7 @@ pub fn for_each_item_from(
             let whole = whole.as_mut().map(|w| &mut **w as ReadWhole<'_>);
             count = Some(cut.items(wanted, whole, each)?);
         } else {
-            cut.value::<IgnoredAny>()?;
+            cut.skip_value()?;
         }
         match cut.peek()? {
             Some(b',') => {
@@ -300,6 +304,25 @@ impl Cutter<'_> {
 
     /// Parses the next value as `T`, reading more while it runs past what is held.
     fn value<T: DeserializeOwned>(&mut self) -> Result<T, serde_json::Error> {
+        self.value_and_len().map(|(value, _)| value)
+    }
+
+    /// Reads the next value (another member of the envelope than the list) and drops it, its
+    /// text checked as UTF-8: serde_json does not check the strings it skips (`IgnoredAny`),
+    /// and an answer that is not UTF-8 is not JSON. (The `answers` fuzz target found an answer
+    /// the stream took and serde_json refused whole: bytes that are not UTF-8 in a string of
+    /// another member.)
+    fn skip_value(&mut self) -> Result<(), serde_json::Error> {
+        let (_, len) = self.value_and_len::<IgnoredAny>()?;
+        // The value is what was consumed last: it ends at `pos`.
+        match simdutf8::basic::from_utf8(&self.buf[self.pos - len..self.pos]) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(malformed("text that is UTF-8")),
+        }
+    }
+
+    /// [`Cutter::value`], and the length of its text.
+    fn value_and_len<T: DeserializeOwned>(&mut self) -> Result<(T, usize), serde_json::Error> {
         if self.peek()?.is_none() {
             return Err(malformed("a value"));
         }
@@ -326,7 +349,7 @@ impl Cutter<'_> {
                     return Err(over("one list item"));
                 }
                 self.pos += used;
-                return Ok(value);
+                return Ok((value, used));
             }
             if held >= ITEM_MAX {
                 return Err(over("one list item"));
@@ -694,6 +717,37 @@ mod tests {
         // Nesting beyond serde_json's recursion limit is refused, not a stack overflow.
         let deep = format!(r#"{{"users":[{}{}]}}"#, "[".repeat(5000), "]".repeat(5000));
         assert!(items(&deep, BodyLimits::LIST, 4096).is_err());
+    }
+
+    #[test]
+    fn another_member_that_is_not_utf8_is_refused_as_serde_json_refuses_it() {
+        // The `answers` fuzz target's find: bytes that are not UTF-8 in a string of another
+        // member, which serde_json skips without looking. Before the list and after it, in a
+        // value and in a name inside it, cut by every read size.
+        for bad in [
+            &b"{\"total\":[\"x\x8b\"],\"users\":[1]}"[..],
+            b"{\"users\":[1],\"z\":\"\xde\x86\x8b\x9e\"}",
+            b"{\"users\":[1],\"z\":{\"\xff\":1}}",
+            b"{\"z\":[\"\xed\xa0\x80\"],\"users\":[]}",
+        ] {
+            assert!(serde_json::from_slice::<serde_json::Value>(bad).is_err());
+            for step in [1, 5, 4096] {
+                let read = for_each_item(
+                    Trickle(bad, step),
+                    "users",
+                    BodyLimits::LIST,
+                    &mut |_: serde_json::Value| {},
+                );
+                let e = read.expect_err(&String::from_utf8_lossy(bad));
+                assert!(e.io_error_kind().is_none(), "{e}");
+                assert!(e.to_string().contains("UTF-8"), "{e}");
+            }
+        }
+        // Text past ASCII that is UTF-8 is read as before, whatever the read size.
+        let good = "{\"total\":[\"é ü ✓ 𝄞\"],\"users\":[1],\"z\":{\"ж\":\"€\"}}";
+        for step in [1, 2, 3, 4096] {
+            assert_eq!(items(good, BodyLimits::LIST, step).unwrap(), ["1"]);
+        }
     }
 
     /// With `wanted`: (items counted, items handed over as compact JSON).

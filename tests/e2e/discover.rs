@@ -541,6 +541,31 @@ fn a_user_named_twice_in_a_field_makes_the_list_unreadable_in_one_line() {
 }
 
 #[test]
+fn bytes_that_are_not_utf8_beside_the_user_list_make_it_unreadable_in_one_line() {
+    // The users are plain and whole; a string of another member is not UTF-8, which
+    // serde_json skips without looking and the list streamer checks: the answer is not JSON.
+    use super::fake_tenable::{Answer, Body};
+    let mut body = br#"{"users":[{"id":7,"username":"a@example.com"}],"total":""#.to_vec();
+    body.extend_from_slice(b"\xff\"}");
+    let f = vm_answering_users(Answer {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Body::Bytes(body),
+        gzip: true,
+    });
+    for format in ["json", "table", "csv"] {
+        let out = run(
+            &["discover", "--url", &f.url(), "--output", format],
+            b"",
+            &KEYS,
+        );
+        out.expect_code(6).expect_no_secret(&SECRETS);
+        out.expect_error_line("the Tenable password was not changed");
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    }
+}
+
+#[test]
 fn hostile_names_print_safely_in_the_table_and_the_csv() {
     // Table and CSV lines that need nothing done are written as they are, and every other
     // line goes through the escaping and the redactor as before: a name to cut, control and

@@ -832,6 +832,21 @@ fn a_malformed_user_list_then_silence_is_refused_at_once_not_at_the_timeout() {
 }
 
 #[test]
+fn bytes_that_are_not_utf8_beside_the_user_list_make_it_unreadable_and_nothing_changes() {
+    // serde_json skips another member's strings without checking them; the list streamer
+    // checks them (the `answers` fuzz target's find). The user is there, but the answer is
+    // not JSON: exit 6, one line, no change sent.
+    let mut body = format!(r#"{{"users":[{{"id":8,"username":"{USER}"}}],"total":""#).into_bytes();
+    body.extend_from_slice(b"\xde\x86\x8b\x9e\"}");
+    let f = vm_with_users(Body::Bytes(body));
+    let r = run(&[], vm_line(&f).as_bytes(), &timeout("60"));
+    expect_not_changed(&r, 6);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert_eq!(f.changes(), 0);
+    assert_eq!(f.vm_password(USER).as_deref(), Some(OLD));
+}
+
+#[test]
 fn a_gzip_bombed_user_list_is_refused_within_64_mib() {
     a_hostile_user_list(Body::GzipBomb {
         prefix: format!(r#"{{"users":[{{"id":8,"username":"{USER}"}},{{"id":7,"username":""#)
