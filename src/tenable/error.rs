@@ -434,11 +434,14 @@ pub fn error_message(_platform: Platform, body: &[u8], redactor: &Redactor) -> O
         }
     };
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let redacted = redactor.redact(&one_line);
-    if redactor.quotes_secret(&redacted) {
+    // Screened as it will be shown, escapes included: the `answers` fuzz target found a
+    // message whose control character, escaped as `\u{6}`, put a backslash where a secret
+    // has one, next to seven of its bytes.
+    let shown = untrusted::field(&redactor.redact(&one_line));
+    if redactor.quotes_secret(&shown) {
         return Some("(withheld: it quoted a secret)".into());
     }
-    Some(untrusted::field(&redacted))
+    Some(shown)
 }
 
 /// The shapes Tenable uses for ids, checked before an id goes into a request path.
@@ -555,6 +558,27 @@ mod tests {
         assert!(
             text.contains("[REDACTED]") && text.contains("request abc"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_message_is_screened_as_it_is_shown_with_its_escapes() {
+        // The `answers` fuzz target's find: Tenable's text holds seven bytes of a secret
+        // (`ET"` and `mark` around a backslash, which the screen's JSON decoding drops) and a
+        // control character; escaped to be shown, that character starts with a backslash,
+        // the secret's next byte.
+        let mut r = Redactor::default();
+        r.add(&Secret::from("SECRET\"mark\\er/é%+1"));
+        let body = b"{\"error\":\"ET\\\"\\\\mark\\u0006 is refused\"}";
+        assert_eq!(
+            error_message(Platform::Vm, body, &r).as_deref(),
+            Some("(withheld: it quoted a secret)")
+        );
+        // Without the control character nothing is escaped, and the text is shown.
+        let body = b"{\"error\":\"ET\\\"\\\\mark is refused\"}";
+        assert_eq!(
+            error_message(Platform::Vm, body, &r).as_deref(),
+            Some("ET\"\\mark is refused")
         );
     }
 
