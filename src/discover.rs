@@ -569,6 +569,43 @@ impl UserSink for Batches {
     }
 }
 
+/// Prints `users` and `credentials` as a `discover` run prints them in `format`, each judged
+/// as it judges them (the API user first, an administrator's keys), with `secrets` as the
+/// keys the screen and the redactor know; what it printed. For the `rows` fuzz target, which
+/// holds every line printed free of a secret and of unsafe characters, whatever the values.
+#[doc(hidden)]
+pub fn print_rows(
+    format: DiscoverFormat,
+    platform: Platform,
+    users: &[ListedUser<'_>],
+    credentials: &[ListedCredential],
+    secrets: &[&str],
+) -> Vec<u8> {
+    let mut ctx = RunContext::default();
+    for secret in secrets {
+        ctx.redactor.add_text(secret);
+    }
+    let base = crate::transport::BaseUrl::parse("https://cloud.tenable.com").expect("a URL");
+    let api = users.first().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut sink = Sink::new(format, &ctx, platform, &mut out, secrets);
+    sink.begin(&api, &base);
+    for u in users {
+        sink.user(u, &judge_user(platform, u, Some(&api), true));
+    }
+    sink.end_users(users.len() as u64);
+    for c in credentials {
+        sink.credential(c, &judge_credential(c));
+    }
+    sink.finish(&Summary {
+        users: users.len() as u64,
+        credentials: credentials.len() as u64,
+        ..Summary::default()
+    });
+    drop(sink);
+    out
+}
+
 /// The run's JSON object, as other subcommands' `--output json` (for the audit line): no
 /// items (nothing is touched), and the counts.
 pub fn result_json(ctx: &RunContext, result: &Result<Summary, Error>) -> Value {
