@@ -71,10 +71,11 @@ impl RunContext {
 
 impl RunContext {
     /// The JSON report as one line. serde escapes control characters and every string from
-    /// outside was escaped and capped when the object was built, so this only redacts; an
-    /// object that still quotes a secret is replaced by the bare outcome.
+    /// outside was escaped and capped when the object was built, so this only redacts, string
+    /// by string (so that it stays JSON); an object that still quotes a secret is replaced by
+    /// the bare outcome.
     pub fn json_line(&self, json: &Value, status: ExitStatus) -> String {
-        let text = self.redactor.redact(&json.to_string());
+        let text = self.redactor.redact_json(json.clone());
         if self.redactor.quotes_secret(&text) {
             return json!({
                 "outcome": status.name(),

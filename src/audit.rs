@@ -118,7 +118,8 @@ pub fn audit_line(ctx: &RunContext, subcommand: &str, report: &Value) -> String 
         }
     }
     let status = report["exit_code"].as_u64().unwrap_or(1);
-    let text = ctx.redactor.redact(&line.to_string());
+    // Redacted string by string, so that the line stays JSON.
+    let text = ctx.redactor.redact_json(line.clone());
     if ctx.redactor.quotes_secret(&text) {
         // Keep what we wrote ourselves: enough to know that a run happened and how it ended.
         return json!({

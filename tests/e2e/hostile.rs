@@ -533,6 +533,52 @@ fn a_change_not_applied_then_500_is_not_changed_when_the_old_password_still_logs
 }
 
 #[test]
+fn a_refusal_next_to_a_password_with_escapes_leaves_the_report_and_the_audit_line_json() {
+    // The `rows` fuzz target's find, on a rotation: Tenable's refusal holds seven bytes of
+    // the new password around its backslash, next to an escape of its own. Redacted as JSON
+    // text, the report and the audit line lost half an escape and were no longer JSON; they
+    // are redacted string by string now.
+    const ESCAPED_NEW: &str = "SECRET\"mark\\er/é%+1";
+    let f = vm().script(|req, _| {
+        if is_vm_change(req) {
+            Action::Answer(Answer::boom(400, "ark\\er/\\e\"Rmark is refused"))
+        } else {
+            Action::Default
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("tr-json-halves-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("audit.log");
+    let stdin = payload(
+        USER,
+        ESCAPED_NEW,
+        OLD,
+        json!([
+            key_record(json!({"tenable_url": f.url()})),
+            user_record(USER, OLD)
+        ]),
+    );
+    let args = ["--output", "json", "--audit-log", log.to_str().unwrap()];
+    let r = run_with_secrets(&args, stdin.as_bytes(), &[], &[ESCAPED_NEW]);
+    r.expect_code(5);
+    let text = r
+        .stdout
+        .lines()
+        .chain(r.stderr.lines())
+        .find(|l| l.starts_with('{'));
+    let text = text.unwrap_or_else(|| panic!("a JSON report: {r:#?}"));
+    let report: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(report["password_state"], "not-changed", "{report}");
+    let audit = std::fs::read_to_string(&log).unwrap();
+    let line: Value =
+        serde_json::from_str(audit.trim_end()).unwrap_or_else(|e| panic!("{e}: {audit}"));
+    assert_eq!(line["exit_code"], 5, "{line}");
+    assert_eq!(f.vm_password(USER).as_deref(), Some(OLD));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn an_unknown_outcome_is_reported_in_json_too() {
     let f = vm().script(|req, _| {
         if is_vm_change(req) {
