@@ -1747,15 +1747,8 @@ impl<'a> Row<'a> {
             setting("tenable_credential_match"),
             setting("tenable_credential_name"),
         ];
-        for (i, cell) in cells.into_iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            // An empty cell for a value the row does not have.
-            if let Some(text) = cell {
-                write_csv_cell(out, text);
-            }
-        }
+        // An empty cell for a value the row does not have.
+        write_csv_record(out, &cells);
     }
 }
 
@@ -1791,6 +1784,83 @@ fn csv_cell(text: &str) -> String {
     let mut out = Vec::new();
     write_csv_cell(&mut out, text);
     String::from_utf8(out).expect("a cell of whole UTF-8 text")
+}
+
+/// The cells of a CSV record this program wrote ([`Row::write_csv`]): `None` for an empty
+/// cell without quotes (a value the row does not have), a quoted cell's text with its doubled
+/// quotes made one.
+fn csv_record_cells(line: &str) -> Vec<Option<String>> {
+    let mut cells = Vec::new();
+    let mut at = 0;
+    loop {
+        if line[at..].starts_with('"') {
+            let mut text = String::new();
+            let mut from = at + 1;
+            at = loop {
+                let Some(quote) = line[from..].find('"') else {
+                    text.push_str(&line[from..]);
+                    break line.len();
+                };
+                text.push_str(&line[from..from + quote]);
+                let after = from + quote + 1;
+                if !line[after..].starts_with('"') {
+                    break after;
+                }
+                text.push('"');
+                from = after + 1;
+            };
+            cells.push(Some(text));
+        } else {
+            let end = line[at..].find(',').map_or(line.len(), |i| at + i);
+            cells.push((end > at).then(|| line[at..end].to_owned()));
+            at = end;
+        }
+        match line[at..].find(',') {
+            Some(comma) => at += comma + 1,
+            None => return cells,
+        }
+    }
+}
+
+/// Cuts the longest cells, each with a `…` where it is cut, until the record they make is at
+/// most `max` bytes (or no cell is longer than 16 bytes).
+fn cut_cells_to_fit(cells: &mut [Option<String>], max: usize) {
+    let record_len = |cells: &[Option<String>]| {
+        cells.len().saturating_sub(1)
+            + cells
+                .iter()
+                .flatten()
+                .map(|c| c.len() + c.matches('"').count() + 3)
+                .sum::<usize>()
+    };
+    loop {
+        let len = record_len(cells);
+        let Some(longest) = cells.iter_mut().flatten().max_by_key(|c| c.len()) else {
+            return;
+        };
+        if len <= max || longest.len() <= 16 {
+            return;
+        }
+        // What is cut takes at least its length out of the record; `…` puts three bytes in.
+        let mut keep = longest.len().saturating_sub(len - max + 3).max(8);
+        while !longest.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        longest.truncate(keep);
+        longest.push('…');
+    }
+}
+
+/// A CSV record of `cells`, each quoted ([`write_csv_cell`]), an empty cell for a `None`.
+fn write_csv_record<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[Option<S>]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if let Some(text) = cell {
+            write_csv_cell(out, text.as_ref());
+        }
+    }
 }
 
 /// [`csv_cell`] of `text`, appended to `out`.
@@ -1890,36 +1960,76 @@ impl<'a> Sink<'a> {
         // Only whole UTF-8 text is written into the buffer.
         let line = String::from_utf8_lossy(&self.buffer[start..]).into_owned();
         self.buffer.truncate(start);
-        self.line(if trim { line.trim_end() } else { &line });
+        match self.format {
+            DiscoverFormat::Csv => self.csv_record(&line),
+            _ => self.line(if trim { line.trim_end() } else { &line }),
+        }
     }
 
-    /// One line of JSON (a row, after its separator), redacted; one that still quotes a
-    /// secret is replaced by `null`.
+    /// A CSV record not printed as it is: escaped, redacted and capped cell by cell, not as
+    /// one line, so that it stays one record of the same cells whatever is taken out (the
+    /// `rows` fuzz target found a redaction that took a cell's closing quote: a spreadsheet
+    /// then reads the lines after it into that cell). A record that still quotes a secret is
+    /// printed with its cells empty but the first, which says so.
+    fn csv_record(&mut self, line: &str) {
+        self.flush_rows();
+        let redactor = &self.ctx.redactor;
+        let mut cells: Vec<Option<String>> = csv_record_cells(line)
+            .into_iter()
+            .map(|cell| cell.map(|text| untrusted::line(&text, redactor, "(withheld)")))
+            .collect();
+        cut_cells_to_fit(&mut cells, untrusted::LINE_MAX_BYTES);
+        let mut record = Vec::new();
+        write_csv_record(&mut record, &cells);
+        let mut shown = String::from_utf8_lossy(&record).into_owned();
+        if redactor.quotes_secret(&shown) {
+            let mut withheld = vec![None; cells.len()];
+            withheld[0] = Some("(row withheld: it quoted a secret)".to_owned());
+            record.clear();
+            write_csv_record(&mut record, &withheld);
+            shown = String::from_utf8_lossy(&record).into_owned();
+        }
+        let _ = writeln!(self.out, "{shown}");
+    }
+
+    /// One line of JSON (a row, after its separator), redacted string by string; one that
+    /// still quotes a secret is replaced by `null`, after the same separator.
     fn json_text(&mut self, text: &str) {
         if !self.screen.maybe(text) {
             let _ = writeln!(self.out, "{text}");
             return;
         }
-        let text = self.ctx.redactor.redact(text);
-        let text = if self.ctx.redactor.quotes_secret(&text) {
-            "null".to_owned()
-        } else {
-            text
+        let (comma, row) = match text.strip_prefix(',') {
+            Some(row) => (",", row),
+            None => ("", text),
         };
-        let _ = writeln!(self.out, "{text}");
+        let shown = serde_json::from_str(row)
+            .ok()
+            .map(|row| self.ctx.redactor.redact_json(row))
+            .filter(|shown| !self.ctx.redactor.quotes_secret(shown))
+            .unwrap_or_else(|| "null".to_owned());
+        let _ = writeln!(self.out, "{comma}{shown}");
     }
 
     fn begin(&mut self, api: &ListedUser, base: &crate::transport::BaseUrl) {
         match self.format {
             DiscoverFormat::Json => {
-                let head = json!({
+                let mut head = json!({
                     "schema": JSON_SCHEMA,
                     "platform": self.platform.id(),
                     "base_url": base.as_str(),
                     "api_user": {"id": untrusted::field(&api.id), "username": untrusted::field(&api.username), "role": opt(api.role.as_deref())},
                 });
+                let mut text = self.ctx.redactor.redact_json(head.clone());
+                // What still quotes a secret once redacted is left out (`null`).
+                for part in ["api_user", "base_url"] {
+                    if !self.ctx.redactor.quotes_secret(&text) {
+                        break;
+                    }
+                    head[part] = Value::Null;
+                    text = self.ctx.redactor.redact_json(head.clone());
+                }
                 // The document is streamed: its head, then one row per line, then the counts.
-                let text = self.ctx.redactor.redact(&head.to_string());
                 let open = text.strip_suffix('}').unwrap_or(&text).to_owned();
                 let _ = writeln!(self.out, "{open},\"rows\":[");
             }
@@ -2032,11 +2142,11 @@ impl<'a> Sink<'a> {
                     Row::new(self.platform, u, c, j).write_json(&mut text, &self.screen)
                 });
                 if maybe {
-                    let line = String::from_utf8(text[start..].to_vec());
+                    let line = String::from_utf8_lossy(&text[start..]).into_owned();
                     text.truncate(start);
                     self.buffer = text;
                     self.flush_rows();
-                    self.json_text(line.as_deref().unwrap_or("null"));
+                    self.json_text(&line);
                 } else {
                     text.push(b'\n');
                     self.buffer = text;
@@ -2976,11 +3086,13 @@ mod tests {
         let mut ctx = RunContext::default();
         ctx.redactor.add_text(key);
         let lines = lines_to_print(key);
+        // A table's lines (a CSV record not printed as it is goes its own way:
+        // `a_csv_record_not_printed_as_it_is_keeps_its_cells`).
         for trim in [false, true] {
             let (mut held, mut printed) = (Vec::new(), Vec::new());
             {
                 let mut sink =
-                    Sink::new(DiscoverFormat::Csv, &ctx, Platform::Vm, &mut held, &[key]);
+                    Sink::new(DiscoverFormat::Table, &ctx, Platform::Vm, &mut held, &[key]);
                 for line in &lines {
                     let start = sink.buffer.len();
                     sink.buffer.extend_from_slice(line.as_bytes());
@@ -2990,7 +3102,7 @@ mod tests {
             }
             {
                 let mut sink = Sink::new(
-                    DiscoverFormat::Csv,
+                    DiscoverFormat::Table,
                     &ctx,
                     Platform::Vm,
                     &mut printed,
@@ -3016,6 +3128,162 @@ mod tests {
                 as_is && !line.contains('…'),
                 "{line:?}"
             );
+        }
+    }
+
+    #[test]
+    fn json_output_redacted_is_still_one_json_document() {
+        // The `rows` fuzz target's find: a value that holds part of a key with a backslash,
+        // next to an escape of its own. Redacted as JSON text, the head and the row lost half
+        // an escape; each string is redacted on its own now.
+        let key = "SECRET\"mark\\er/é%+1";
+        let mut ctx = RunContext::default();
+        ctx.redactor.add_text(key);
+        let users = [
+            ListedUser {
+                id: "ark\\er/\\e\"Rmark".into(),
+                username: "Ymark\\er/\\x".into(),
+                ..ListedUser::default()
+            },
+            ListedUser {
+                id: "2".into(),
+                username: format!("u {key} \\q").into(),
+                ..ListedUser::default()
+            },
+        ];
+        let printed = print_rows(DiscoverFormat::Json, Platform::Vm, &users, &[], &[key]);
+        let text = String::from_utf8(printed).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(doc["rows"].as_array().map(Vec::len), Some(2), "{text}");
+        assert!(!ctx.redactor.quotes_secret(&text), "{text}");
+        assert_eq!(doc["rows"][1]["name"], "u [REDACTED] \\q", "{text}");
+    }
+
+    /// How many cells a CSV line holds, read as a spreadsheet reads it; `None` when a quoted
+    /// cell is not closed on the line (the lines after it would be read into it).
+    fn spreadsheet_cells(line: &str) -> Option<usize> {
+        let (mut cells, mut quoted, mut at_start) = (1, false, true);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', false) if at_start => quoted = true,
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                ('"', true) => quoted = false,
+                (',', false) => {
+                    cells += 1;
+                    at_start = true;
+                    continue;
+                }
+                _ => {}
+            }
+            at_start = false;
+        }
+        (!quoted).then_some(cells)
+    }
+
+    #[test]
+    fn a_csv_record_not_printed_as_it_is_keeps_its_cells() {
+        // The `rows` fuzz target's find: a key with a quote, echoed in a username, was cut
+        // out of the line with the cell's doubled quote, and the record's quotes no longer
+        // closed. And a record longer than a line may be was cut inside a cell.
+        let hostile = "SECRET\"mark\\er/é%+1";
+        let hex = "0123456789abcdef0123456789abcdef";
+        let mut ctx = RunContext::default();
+        ctx.redactor.add_text(hostile);
+        ctx.redactor.add_text(hex);
+        // Five cells of 200 four-byte characters: past a line's 3 000 bytes.
+        let long = "𝄞".repeat(200);
+        let users = [
+            ListedUser {
+                id: "1".into(),
+                username: hostile.into(),
+                name: Some("SER\"EP\\Cmark".into()),
+                ..ListedUser::default()
+            },
+            ListedUser {
+                id: "2".into(),
+                username: format!("a\"{}\"b", &hex[..12]).into(),
+                email: Some("tab\there, \"quoted\"".into()),
+                ..ListedUser::default()
+            },
+            ListedUser {
+                id: "3".into(),
+                username: long.clone().into(),
+                name: Some(long.clone().into()),
+                email: Some(long.clone().into()),
+                role: Some(long.clone().into()),
+                auth_type: Some(long.clone().into()),
+                ..ListedUser::default()
+            },
+            ListedUser {
+                id: "4".into(),
+                username: "=1+1\"".into(),
+                ..ListedUser::default()
+            },
+        ];
+        let mut out = Vec::new();
+        {
+            let mut sink = Sink::new(
+                DiscoverFormat::Csv,
+                &ctx,
+                Platform::Vm,
+                &mut out,
+                &[hostile, hex],
+            );
+            for u in &users {
+                sink.user(u, &judge_user(Platform::Vm, u, None, true));
+            }
+            sink.flush_rows();
+        }
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), users.len(), "{out}");
+        for line in &lines {
+            assert_eq!(spreadsheet_cells(line), Some(CSV_COLUMNS.len()), "{line}");
+            assert!(!ctx.redactor.quotes_secret(line), "{line}");
+            assert!(line.len() <= untrusted::LINE_MAX_BYTES, "{}", line.len());
+        }
+        let cells = |line: &str| csv_record_cells(line);
+        assert_eq!(
+            cells(lines[0])[2].as_deref(),
+            Some("[REDACTED]"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(cells(lines[1])[2].as_deref(), Some("a\"[REDACTED]\"b"));
+        assert_eq!(
+            cells(lines[1])[4].as_deref(),
+            Some("tab\\there, \"quoted\"")
+        );
+        // Cut in its longest cells, each where a character ends.
+        let cut = cells(lines[2])
+            .into_iter()
+            .flatten()
+            .filter(|c| c.ends_with("𝄞…"))
+            .count();
+        assert!(cut >= 1, "{}", lines[2]);
+        assert_eq!(cells(lines[3])[2].as_deref(), Some("'=1+1\""));
+        // A record of any cells reads back as them.
+        let mut rng = fastrand::Rng::with_seed(21);
+        let pieces = ["", "a", "\"", ",", "\"\"", "é", " ", "x,\"y"];
+        for _ in 0..2000 {
+            let record: Vec<Option<String>> = (0..rng.usize(1..6))
+                .map(|_| {
+                    rng.bool().then(|| {
+                        let t: String = (0..rng.usize(0..4))
+                            .map(|_| *rng.choice(&pieces).unwrap())
+                            .collect();
+                        format!("x{t}")
+                    })
+                })
+                .collect();
+            let mut line = Vec::new();
+            write_csv_record(&mut line, &record);
+            let line = String::from_utf8(line).unwrap();
+            assert_eq!(csv_record_cells(&line), record, "{line}");
+            assert_eq!(spreadsheet_cells(&line), Some(record.len()), "{line}");
         }
     }
 
