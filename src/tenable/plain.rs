@@ -84,6 +84,10 @@ pub(crate) fn for_each_member<'a>(
 /// looked at twice, to cut them and then to find their quotes). A backslash or a control
 /// character inside a string stops the reading (the first one is always seen where it is:
 /// until then, quotes alternate).
+// Inlined, with `walk`, into the caller and its `each`, whatever the compiler's partition of
+// the crate: left out of line (as it was after unrelated changes elsewhere), `discover`'s list
+// reader took 22 million more instructions for 200 000 users, 3% more time on one core.
+#[inline(always)]
 pub(crate) fn read_object_prefix<'a>(text: &'a str, each: &mut impl Member<'a>) -> Option<usize> {
     if text.as_bytes().first() != Some(&b'{') {
         return None;
@@ -100,6 +104,7 @@ trait Strings {
 
 /// Reads the members of the object that starts `text` (after any whitespace), its strings
 /// read by `strings`; the position after its closing brace.
+#[inline(always)]
 fn walk<'a>(text: &'a str, each: &mut impl Member<'a>, mut strings: impl Strings) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut at = skip_space(bytes, 0);
