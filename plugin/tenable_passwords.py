@@ -62,6 +62,7 @@ EXIT_NOT_FOUND = 4
 EXIT_REJECTED = 5
 EXIT_NETWORK = 6
 EXIT_UNKNOWN = 7
+EXIT_PARTIAL = 8
 
 PROVEN_SUCCESS = ("changed", "in-sync")
 
@@ -481,6 +482,11 @@ class SaasPlugin(SaasPluginBase):
             EXIT_NETWORK: ("Tenable could not be reached or gave an unusable answer (tried twice)",
                            "Check the URL or SC host, the network, the proxy and the CA "
                            "certificate, then rotate again"),
+            EXIT_PARTIAL: ("one of several credentials for the account failed after others were "
+                           "changed, and those kept the new password",
+                           "Read the message: it names the cause and each credential's state. Fix "
+                           "the cause, then rotate again (credentials already changed are set to "
+                           "the same password again)"),
         }
         if code in table and state != "unknown":
             happened, todo = table[code]

@@ -714,13 +714,17 @@ class FakeBinaryTest(unittest.TestCase):
     def test_partial_is_stated(self):
         binary = self.fake("""
             import json, sys
-            print(json.dumps({"exit_code": 5, "password_state": "partial",
+            print(json.dumps({"exit_code": 8, "password_state": "partial",
                               "error": "changed 'A'; 'B' refused"}))
-            sys.exit(5)
+            sys.exit(8)
         """)
         with self.assertRaises(SaasException) as ctx:
             self.plugin(binary, **{"Tenable Target": "credential"}).change_password()
-        self.assertIn("some credentials were changed", str(ctx.exception))
+        message = str(ctx.exception)
+        self.assertIn("some credentials were changed", message)
+        self.assertIn("failed after others were changed", message)
+        self.assertNotIn("UNKNOWN", message)
+        self.assertEqual("tenable_exit_8", ctx.exception.code)
 
     def test_prior_password_as_plugin_test_passes_it(self):
         """plugin_test run wraps the prior password in a one-element tuple."""

@@ -344,6 +344,7 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
 pub fn fallback(status: ExitStatus) -> String {
     let state = match status {
         ExitStatus::Unknown | ExitStatus::Internal => PasswordState::Unknown,
+        ExitStatus::Partial => PasswordState::Partial,
         _ => PasswordState::NotChanged,
     };
     format!(

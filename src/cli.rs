@@ -387,6 +387,9 @@ pub fn describe(status: ExitStatus) -> &'static str {
         ExitStatus::Unknown => {
             "UNKNOWN: a change was sent and nothing proved whether it landed; check the account in Tenable before Keeper rolls back; re-running is safe"
         }
+        ExitStatus::Partial => {
+            "PARTIAL: of several credentials for one account, some hold the new password and some the old (the message names each); do not let Keeper roll back blindly; re-running is safe"
+        }
     }
 }
 

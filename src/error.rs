@@ -40,6 +40,9 @@ impl Error {
             Error::Keeper(_) | Error::Config(_) | Error::Usage(_) => ExitStatus::BadInput,
             Error::Emulator(_) => ExitStatus::Unavailable,
             Error::Rotate(e) if e.state() == PasswordState::Unknown => ExitStatus::Unknown,
+            // Some credentials hold the new password: no code of a single failure says that
+            // (2 to 6 each mean "not changed", on which rolling the vault back is right).
+            Error::Rotate(e) if e.state() == PasswordState::Partial => ExitStatus::Partial,
             Error::Rotate(e) => match e.as_ref() {
                 RotateError::Tenable { source, .. } | RotateError::Partial { source, .. } => {
                     tenable_status(source)

@@ -25,6 +25,9 @@ pub enum ExitStatus {
     /// 7: a change was sent and nothing proved whether it landed; the Tenable password state
     /// is unknown.
     Unknown,
+    /// 8: several credentials matched one account and a later one failed after earlier ones
+    /// were changed: some hold the new password and some the old, each proven and named.
+    Partial,
 }
 
 impl ExitStatus {
@@ -39,11 +42,12 @@ impl ExitStatus {
             ExitStatus::Rejected => 5,
             ExitStatus::Unavailable => 6,
             ExitStatus::Unknown => 7,
+            ExitStatus::Partial => 8,
         }
     }
 
     /// Every status, in code order; used to render and check the documented table.
-    pub const ALL: [ExitStatus; 8] = [
+    pub const ALL: [ExitStatus; 9] = [
         ExitStatus::Success,
         ExitStatus::Internal,
         ExitStatus::BadInput,
@@ -52,6 +56,7 @@ impl ExitStatus {
         ExitStatus::Rejected,
         ExitStatus::Unavailable,
         ExitStatus::Unknown,
+        ExitStatus::Partial,
     ];
 
     /// A stable short name, used as `outcome` in JSON output.
@@ -65,6 +70,7 @@ impl ExitStatus {
             ExitStatus::Rejected => "rejected",
             ExitStatus::Unavailable => "unavailable",
             ExitStatus::Unknown => "unknown",
+            ExitStatus::Partial => "partial",
         }
     }
 }

@@ -51,7 +51,7 @@ impl fmt::Display for PasswordState {
                 "the Tenable password state is UNKNOWN: the change was sent and nothing proved whether it landed; before Keeper rolls back, check it in Tenable (for a user, log in with the new password from the vault); re-running is safe, it proves the state before reporting"
             }
             PasswordState::Partial => {
-                "re-running is safe: credentials already changed are set to the same password again"
+                "some credentials hold the new password and others the old: do not let Keeper roll back the vault blindly; re-running is safe: credentials already changed are set to the same password again"
             }
         })
     }
@@ -90,14 +90,30 @@ impl fmt::Display for Restore {
             ),
             Restore::Failed { failed, unknown } => write!(
                 f,
-                "setting back failed for {failed}, which {}; {}",
+                "setting back failed for {failed}: {}; {}",
                 if *unknown {
-                    "may hold either password (unknown)"
+                    "each may hold either password (unknown)"
                 } else {
-                    "hold the new password"
+                    "each holds the new password"
                 },
                 PasswordState::Partial
             ),
+        }
+    }
+}
+
+/// The state of the credential that stopped a run part way, in words about that credential
+/// alone: the run's own state follows from what became of those changed before it.
+struct ThatCredential<'a>(&'a PasswordState);
+
+impl fmt::Display for ThatCredential<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            PasswordState::NotChanged => f.write_str("that credential was not changed"),
+            PasswordState::Unknown => f.write_str(
+                "that credential's password is UNKNOWN: its change was sent and nothing proved whether it landed; before Keeper rolls back, look at its last change in Tenable",
+            ),
+            other => other.fmt(f),
         }
     }
 }
@@ -149,7 +165,10 @@ pub enum RotateError {
         target: String,
     },
     /// Some credentials changed before one failed; `restore` says what became of them.
-    #[error("{source}; {state}; before it, {done} had been changed: {restore}")]
+    #[error(
+        "{source}; {}; before it, {done} had been changed: {restore}",
+        ThatCredential(.state)
+    )]
     Partial {
         /// The credentials changed before the failure, quoted.
         done: String,
@@ -284,7 +303,7 @@ mod tests {
                 Restore::Kept {
                     why: "tenable_on_partial_failure = keep",
                 },
-                "before it, 'alice' had been changed: they keep the new password (tenable_on_partial_failure = keep); re-running is safe",
+                "before it, 'alice' had been changed: they keep the new password (tenable_on_partial_failure = keep); some credentials hold the new password and others the old",
             ),
             (
                 Restore::AllRestored,
@@ -295,19 +314,35 @@ mod tests {
                     failed: "'carol'".to_owned(),
                     unknown: false,
                 },
-                "setting back failed for 'carol', which hold the new password; re-running is safe",
+                "setting back failed for 'carol': each holds the new password; some credentials hold the new password and others the old: do not let Keeper roll back the vault blindly; re-running is safe",
             ),
             (
                 Restore::Failed {
                     failed: "'carol'".to_owned(),
                     unknown: true,
                 },
-                "setting back failed for 'carol', which may hold either password (unknown)",
+                "setting back failed for 'carol': each may hold either password (unknown)",
             ),
         ] {
             let text = partial(outcome, PasswordState::NotChanged).to_string();
             assert!(text.contains(words), "{text}");
+            // The failed credential's state is said of it alone, not of the whole run.
+            assert!(
+                text.contains("; that credential was not changed; before it, 'alice'"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("the Tenable password was not changed"),
+                "{text}"
+            );
         }
+        let unknown = partial(Restore::AllRestored, PasswordState::Unknown).to_string();
+        assert!(
+            unknown.contains(
+                "; that credential's password is UNKNOWN: its change was sent and nothing proved whether it landed; before Keeper rolls back, look at its last change in Tenable; before it,"
+            ),
+            "{unknown}"
+        );
     }
 
     #[test]
@@ -322,10 +357,11 @@ mod tests {
             // All set back: the run stands as the failed credential does.
             (Restore::AllRestored, NotChanged, NotChanged, 5),
             (Restore::AllRestored, Unknown, Unknown, 7),
-            // Some keep the new password: partial, unless one may hold either.
-            (kept(), NotChanged, Partial, 5),
+            // Some keep the new password: partial (exit 8, never a code that means "not
+            // changed"), unless one may hold either.
+            (kept(), NotChanged, Partial, 8),
             (kept(), Unknown, Unknown, 7),
-            (failed(false), NotChanged, Partial, 5),
+            (failed(false), NotChanged, Partial, 8),
             (failed(true), NotChanged, Unknown, 7),
             (failed(false), Unknown, Unknown, 7),
         ] {

@@ -335,7 +335,9 @@ fn keep_leaves_the_changed_credentials_and_says_so() {
         by_account(&e, json!({"tenable_on_partial_failure": "keep"})).as_bytes(),
         &[],
     );
-    run.expect_code(3)
+    // Partial: AD holds the new password, so no code meaning "not changed" (3 for the 403).
+    run.expect_code(8)
+        .expect_error_line("that credential was not changed; before it, 'AD scan account'")
         .expect_error_line("they keep the new password (tenable_on_partial_failure = keep)");
     assert_eq!(
         e.vm_credential_secret("AD scan account", "password")
