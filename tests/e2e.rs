@@ -11,6 +11,7 @@ mod e2e {
     pub mod exit_codes;
     pub mod fake_tenable;
     pub mod fault_matrix;
+    pub mod fault_sequences;
     pub mod faults;
     pub mod guide;
     pub mod hostile;
