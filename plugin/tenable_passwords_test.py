@@ -724,7 +724,7 @@ class FakeBinaryTest(unittest.TestCase):
         self.assertIn("some credentials were changed", message)
         self.assertIn("failed after others were changed", message)
         self.assertNotIn("UNKNOWN", message)
-        self.assertEqual("tenable_exit_8", ctx.exception.code)
+        self.assertEqual("tenable_exit_8", ctx.exception.codes[0]["code"])
 
     def test_prior_password_as_plugin_test_passes_it(self):
         """plugin_test run wraps the prior password in a one-element tuple."""
