@@ -364,7 +364,7 @@ pub struct EmulatorArgs {
 pub fn describe(status: ExitStatus) -> &'static str {
     match status {
         ExitStatus::Success => {
-            "done: the Tenable password now equals the new password (changed, or already in sync)"
+            "done: the Tenable password now equals the new password (changed, or already in sync); for check, all was found and nothing changed"
         }
         ExitStatus::Internal => {
             "internal error (a bug); the password state is not known: check it in Tenable"

@@ -8,7 +8,8 @@
 //! or after the request is applied, a 4xx, a 5xx, a 429 or a short delay, used one to three
 //! times. The start varies as well: Tenable may already hold the new password (a re-run), the
 //! payload may carry no old password, a login may be asked to verify the change, and several
-//! credentials may match one account, with `restore` or `keep`.
+//! credentials may match one account, with `restore` or `keep`; one case in eight is a
+//! `check`, which must send no change whatever it meets.
 //!
 //! The oracle, per run (`judge`):
 //! - the JSON report is one object whose `exit_code` is the process's, never 1;
@@ -162,6 +163,8 @@ struct Case {
     old: &'static str,
     verify: bool,
     keep: bool,
+    /// `check`: look everything up, change nothing.
+    check: bool,
     faults: Vec<String>,
 }
 
@@ -195,6 +198,7 @@ impl Case {
             old: if !baseline && d.one_in(6) { "" } else { OLD },
             verify: !baseline && path.is_user() && d.one_in(3),
             keep: !baseline && !path.is_user() && d.one_in(2),
+            check: !baseline && d.one_in(8),
             faults,
         }
     }
@@ -288,7 +292,12 @@ struct Verdict {
 /// Runs one case and judges it against what the emulator holds after.
 fn judge(case: &Case) -> Verdict {
     let e = case.emulator();
-    let run = run(&["--output", "json"], case.line(&e).as_bytes(), &[]);
+    let args: &[&str] = if case.check {
+        &["check", "--output", "json"]
+    } else {
+        &["--output", "json"]
+    };
+    let run = run(args, case.line(&e).as_bytes(), &[]);
     let mut problems = Vec::new();
     let v: Value = match serde_json::from_str(run.stdout.trim()) {
         Ok(v) => v,
@@ -308,6 +317,8 @@ fn judge(case: &Case) -> Verdict {
         problems.push(format!("exit {code}"));
     }
     let expected_states: &[&str] = match code {
+        // A check that passed: everything found, nothing changed.
+        0 if case.check => &["not-changed"],
         0 => &["changed", "in-sync"],
         7 => &["unknown"],
         8 => &["partial"],
@@ -321,7 +332,29 @@ fn judge(case: &Case) -> Verdict {
     // What every object must hold, by the run's word.
     let before = if case.holds_new { NEW } else { OLD };
     let sends = e.request_count(case.path.change_route());
-    if case.path.is_user() {
+    if case.check {
+        // A check changes nothing, whatever it meets, and says so.
+        if sends != 0 {
+            problems.push(format!("check sent {sends} change requests"));
+        }
+        if state != "not-changed" {
+            problems.push(format!("check ended {state}"));
+        }
+        let names: Vec<&str> = if case.path.is_user() {
+            vec![USER]
+        } else {
+            case.path.credentials().iter().map(|c| c.1).collect()
+        };
+        for name in names {
+            let was = match name {
+                "Switches" => COMMUNITY,
+                _ => before,
+            };
+            if !holds(&e, case.path, name, was) {
+                problems.push(format!("check changed '{name}'"));
+            }
+        }
+    } else if case.path.is_user() {
         let want = match (code, state.as_str()) {
             (0, _) | (_, "changed" | "in-sync") => Some(NEW),
             (_, "not-changed") => Some(before),
