@@ -71,20 +71,12 @@ impl RunContext {
 
 impl RunContext {
     /// The JSON report as one line. serde escapes control characters and every string from
-    /// outside was escaped and capped when the object was built, so this only redacts, string
-    /// by string (so that it stays JSON); an object that still quotes a secret is replaced by
-    /// the bare outcome.
-    pub fn json_line(&self, json: &Value, status: ExitStatus) -> String {
-        let text = self.redactor.redact_json(json.clone());
-        if self.redactor.quotes_secret(&text) {
-            return json!({
-                "outcome": status.name(),
-                "exit_code": status.code(),
-                "error": fallback(status),
-            })
-            .to_string();
-        }
-        text
+    /// outside was escaped and capped when the object was built, so this only screens it,
+    /// string by string ([`Redactor::screen_json`]): every member stays, so `exit_code` and
+    /// `password_state` are always there to read, and a string that still quotes a secret
+    /// once redacted is withheld alone.
+    pub fn json_line(&self, json: &Value) -> String {
+        self.redactor.screen_json(json.clone())
     }
 }
 
@@ -343,6 +335,10 @@ pub fn json_report(ctx: &RunContext, result: &Result<Report, Error>) -> Value {
 /// exit status, which is all a gateway admin needs to act.
 pub fn fallback(status: ExitStatus) -> String {
     let state = match status {
+        // Exit 0 is never "failed" or "not changed" (a check's exit 0 changed nothing).
+        ExitStatus::Success => {
+            return "the run succeeded (success, exit 0): the Tenable password now equals the new password, or for a check, everything was found and nothing changed".to_owned();
+        }
         ExitStatus::Unknown | ExitStatus::Internal => PasswordState::Unknown,
         ExitStatus::Partial => PasswordState::Partial,
         _ => PasswordState::NotChanged,
@@ -352,4 +348,32 @@ pub fn fallback(status: ExitStatus) -> String {
         status.name(),
         status.code()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fallback_says_the_state_its_exit_code_proves() {
+        for status in ExitStatus::ALL {
+            let text = fallback(status);
+            let code = format!("exit {}", status.code());
+            assert!(text.contains(&code), "{text}");
+            let says = match status {
+                ExitStatus::Success => "the run succeeded",
+                ExitStatus::Unknown | ExitStatus::Internal => "UNKNOWN",
+                ExitStatus::Partial => "some credentials hold the new password and others the old",
+                _ => "the Tenable password was not changed",
+            };
+            assert!(text.contains(says), "{text}");
+            // Exit 0 is never a failure, nor "not changed".
+            if status == ExitStatus::Success {
+                assert!(
+                    !text.contains("failed") && !text.contains("not changed"),
+                    "{text}"
+                );
+            }
+        }
+    }
 }

@@ -117,17 +117,7 @@ pub fn audit_line(ctx: &RunContext, subcommand: &str, report: &Value) -> String 
             );
         }
     }
-    let status = report["exit_code"].as_u64().unwrap_or(1);
-    // Redacted string by string, so that the line stays JSON.
-    let text = ctx.redactor.redact_json(line.clone());
-    if ctx.redactor.quotes_secret(&text) {
-        // Keep what we wrote ourselves: enough to know that a run happened and how it ended.
-        return json!({
-            "time": line["time"], "version": crate::BUILD, "subcommand": subcommand,
-            "exit_code": status, "outcome": report["outcome"], "password_state": report["password_state"],
-            "error": "the full line was withheld because it quoted a secret",
-        })
-        .to_string();
-    }
-    text
+    // Screened string by string, so that the line stays JSON and keeps every member: a string
+    // that still quotes a secret once redacted is withheld alone.
+    ctx.redactor.screen_json(line)
 }

@@ -592,7 +592,7 @@ pub fn run(cli: Cli) -> ExitStatus {
                 .as_ref()
                 .map_or_else(Error::exit_status, |_| ExitStatus::Success);
             let json = crate::machine::result_json(&ctx, operation, &result);
-            let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&json, status));
+            let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&json));
             audit_record(&ctx, &json);
             if let Err(e) = &result {
                 let line = ctx.line(&e.to_string(), &app::fallback(status));
@@ -637,7 +637,7 @@ fn report(format: OutputFormat, ctx: &RunContext, result: Result<Report, Error>)
     match format {
         OutputFormat::Json => {
             let json = app::json_report(ctx, &result);
-            let _ = writeln!(out, "{}", ctx.json_line(&json, status));
+            let _ = writeln!(out, "{}", ctx.json_line(&json));
         }
         OutputFormat::Text => {
             if let Ok(r) = &result {
@@ -689,7 +689,7 @@ fn demo(format: OutputFormat) -> ExitStatus {
         "steps": String::from_utf8_lossy(&steps).lines().collect::<Vec<_>>(),
         "error": error,
     });
-    let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&object, status));
+    let _ = writeln!(std::io::stdout(), "{}", ctx.json_line(&object));
     if let Some(line) = error {
         let _ = writeln!(std::io::stderr(), "tenable-rotate: {line}");
     }

@@ -98,6 +98,10 @@ impl fmt::Debug for Redactor {
 /// What a redacted secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
+/// What [`Redactor::screen_json`] puts in place of a string that still quotes a secret once
+/// redacted.
+pub const WITHHELD: &str = "[WITHHELD: it quoted a secret]";
+
 /// Shortest shared run, in bytes, that counts as a fragment of a secret. Long enough that
 /// ordinary words in an error message do not trip it, short enough that a password cut
 /// short by a server (or by our own field cap) is still caught.
@@ -210,6 +214,42 @@ impl Redactor {
             }
         }
         redact_in(&mut value, self);
+        value.to_string()
+    }
+
+    /// A report or an audit line, `value`, as JSON text fit to print: each string redacted as
+    /// [`Redactor::redact_json`] redacts it, and one that still quotes a secret, as it is or
+    /// as JSON writes it (escaping can put a secret's form back together), replaced by
+    /// [`WITHHELD`]. Member names are left as they are and not screened: they are this
+    /// program's own (`password_state`, a record field's name), never text from outside.
+    ///
+    /// Screening the whole text instead withheld every report of a run whose password holds
+    /// a word of those names: an old password with `password` in it turned the report of a
+    /// rotation that succeeded into "the run failed ...; the Tenable password was not
+    /// changed", and Keeper's plugin, finding no `password_state`, into UNKNOWN.
+    pub fn screen_json(&self, mut value: serde_json::Value) -> String {
+        fn screen_in(value: &mut serde_json::Value, redactor: &Redactor) {
+            match value {
+                serde_json::Value::String(s) => {
+                    let shown = redactor.redact(s);
+                    // Writing a string as JSON cannot fail.
+                    let written = serde_json::to_string(&shown).unwrap_or_default();
+                    *s = if redactor.quotes_secret(&shown) || redactor.quotes_secret(&written) {
+                        WITHHELD.to_owned()
+                    } else {
+                        shown
+                    };
+                }
+                serde_json::Value::Array(items) => {
+                    items.iter_mut().for_each(|v| screen_in(v, redactor));
+                }
+                serde_json::Value::Object(members) => {
+                    members.values_mut().for_each(|v| screen_in(v, redactor));
+                }
+                _ => {}
+            }
+        }
+        screen_in(&mut value, self);
         value.to_string()
     }
 
@@ -526,6 +566,48 @@ mod tests {
             r.redact_json(value),
             r#"{"inner":{"k":"[REDACTED]","n":null,"t":true},"list":["x [REDACTED] y",7,["[REDACTED]"]],"plain":"nothing here"}"#
         );
+    }
+
+    #[test]
+    fn a_report_keeps_its_names_and_screens_its_strings() {
+        // A human-chosen old password with a word of the report's own names in it.
+        let mut r = Redactor::default();
+        r.add(&Secret::from("my-old-password-2019"));
+        let report = serde_json::json!({
+            "password_state": "changed",
+            "exit_code": 0,
+            "error": "the Tenable password was not changed",
+            "items": [{"name": "old-password-2019 echoed", "result": "changed"}],
+        });
+        let shown: serde_json::Value =
+            serde_json::from_str(&r.screen_json(report)).expect("still JSON");
+        assert_eq!(shown["password_state"], "changed");
+        assert_eq!(shown["exit_code"], 0);
+        assert_eq!(shown["error"], "the Tenable [REDACTED] was not changed");
+        assert_eq!(shown["items"][0]["name"], "[REDACTED] echoed");
+        assert_eq!(shown["items"][0]["result"], "changed");
+        // The whole text, screened, would have been withheld for the name alone.
+        assert!(r.quotes_secret(r#"{"password_state":"changed"}"#));
+    }
+
+    #[test]
+    fn a_report_string_that_escaping_makes_a_secret_is_withheld() {
+        // The secret holds a backslash and an `n`; the string, a line break in their place.
+        // Neither it nor its decodings share a fragment with the secret; as JSON writes it,
+        // it is the secret.
+        let mut r = Redactor::default();
+        r.add(&Secret::from("abc\\ndef"));
+        let string = "abc\ndef";
+        assert!(!r.quotes_secret(string));
+        assert!(r.quotes_secret(&serde_json::to_string(string).unwrap()));
+        let shown: serde_json::Value = serde_json::from_str(
+            &r.screen_json(serde_json::json!({"error": string, "n": [string]})),
+        )
+        .expect("still JSON");
+        assert_eq!(shown["error"], WITHHELD);
+        assert_eq!(shown["n"][0], WITHHELD);
+        // Redacted string by string only, it would be printed as the secret.
+        assert!(r.quotes_secret(&r.redact_json(serde_json::json!({"error": string}))));
     }
 
     #[test]

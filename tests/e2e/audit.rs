@@ -247,3 +247,43 @@ fn discover_and_check_write_their_lines_too() {
     assert_absent(&log, &[NEW, OLD, ACCESS, SECRET]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_password_holding_a_word_of_the_report_keeps_the_report_and_the_audit_line_whole() {
+    // A human-chosen old password holding `password`, a word of the report's own names
+    // (`password_state`). The whole report was screened as one text, so the report of this
+    // rotation, which succeeded, was withheld for "the run failed ...; the Tenable password
+    // was not changed", with no `password_state` for Keeper's plugin to read.
+    let old = "my-old-password-2019";
+    let e = vm_emulator(&[(USER, old)]);
+    let dir = temp_dir("word");
+    let log = dir.join("audit.log");
+    let line = payload(
+        USER,
+        NEW,
+        old,
+        json!([
+            key_record(json!({"tenable_url": e.url()})),
+            user_record(USER, old)
+        ]),
+    );
+    let run = run_with_secrets(
+        &["--output", "json", "--audit-log", log.to_str().unwrap()],
+        line.as_bytes(),
+        &[],
+        &[old],
+    );
+    run.expect_code(0);
+    assert!(e.vm_password_is(USER, NEW));
+    let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let audit = lines(&log).pop().unwrap();
+    for v in [&report, &audit] {
+        assert_eq!(v["exit_code"], 0, "{v}");
+        assert_eq!(v["outcome"], "success", "{v}");
+        assert_eq!(v["password_state"], "changed", "{v}");
+        assert_eq!(v["items"][0]["result"], "changed", "{v}");
+        assert_eq!(v["items"][0]["name"], USER, "{v}");
+    }
+    assert!(report["error"].is_null(), "{report}");
+    assert_absent(&log, &[old, NEW]);
+}
