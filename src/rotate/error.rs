@@ -102,6 +102,20 @@ impl fmt::Display for Restore {
     }
 }
 
+/// Why a verifying login did not prove the new password: refused, or not completed.
+struct VerifyWhy<'a>(&'a Option<Box<TenableError>>);
+
+impl fmt::Display for VerifyWhy<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str(
+                "it does not log in: the account may be locked, disabled or single sign-on only",
+            ),
+            Some(error) => write!(f, "the login to verify it did not complete ({error})"),
+        }
+    }
+}
+
 /// The state of the credential that stopped a run part way, in words about that credential
 /// alone: the run's own state follows from what became of those changed before it.
 struct ThatCredential<'a>(&'a PasswordState);
@@ -155,14 +169,18 @@ pub enum RotateError {
         /// The unclear answer.
         source: TenableError,
     },
-    /// The change was acknowledged but the new password does not log in.
+    /// The change was acknowledged but the new password did not log in: Tenable refused it,
+    /// or the login itself failed (then nothing was learnt about the password).
     #[error(
-        "Tenable accepted the new password for {target} but it does not log in (tenable_verify = login): the account may be locked, disabled or single sign-on only; {}",
+        "Tenable accepted the new password for {target} but {} (tenable_verify = login); {}",
+        VerifyWhy(.login_error),
         PasswordState::Unknown
     )]
     VerifyFailed {
         /// What was changed.
         target: String,
+        /// Why the login did not prove it: `None` when Tenable refused it.
+        login_error: Option<Box<TenableError>>,
     },
     /// Some credentials changed before one failed; `restore` says what became of them.
     #[error(
@@ -294,6 +312,28 @@ mod tests {
                 .to_string()
                 .ends_with(&PasswordState::Unknown.to_string())
         );
+    }
+
+    #[test]
+    fn a_failed_verify_says_whether_the_login_was_refused_or_did_not_complete() {
+        let verify = |login_error| {
+            RotateError::VerifyFailed {
+                target: "user 'bob'".to_owned(),
+                login_error,
+            }
+            .to_string()
+        };
+        let refused = verify(None);
+        assert!(
+            refused.starts_with("Tenable accepted the new password for user 'bob' but it does not log in: the account may be locked, disabled or single sign-on only (tenable_verify = login); the Tenable password state is UNKNOWN"),
+            "{refused}"
+        );
+        let lost = verify(Some(Box::new(rejected())));
+        assert!(
+            lost.starts_with("Tenable accepted the new password for user 'bob' but the login to verify it did not complete (Tenable Vulnerability Management rejected"),
+            "{lost}"
+        );
+        assert!(!lost.contains("does not log in"), "{lost}");
     }
 
     #[test]

@@ -383,9 +383,15 @@ fn change_user(
         match found.change(passwords) {
             Ok(request_id) => {
                 report.request_ids.extend(request_id);
-                if verify && !matches!(found.logs_in(&passwords.new), Ok(true)) {
+                if verify {
+                    let login_error = match found.logs_in(&passwords.new) {
+                        Ok(true) => return Ok(ItemResult::Changed),
+                        Ok(false) => None,
+                        Err(e) => Some(Box::new(e)),
+                    };
                     return Err(RotateError::VerifyFailed {
                         target: format!("user '{}'", untrusted::field(name)),
+                        login_error,
                     });
                 }
                 return Ok(ItemResult::Changed);

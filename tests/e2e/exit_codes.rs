@@ -1,4 +1,4 @@
-//! Every exit code, 0 to 7, reached from the binary's outside (issue 15, item 4), each with
+//! Every exit code, 0 to 8, reached from the binary's outside (issue 15, item 4), each with
 //! `--output json` too: the object's `exit_code` equals the process's and `password_state` is
 //! present. Each case names the contract's reason for its code (/work/plan/contract.md), and
 //! the harness checks every run for secrets.
@@ -12,10 +12,11 @@
 //! | 4 | no such user |
 //! | 5 | the change refused by policy |
 //! | 6 | Tenable unreachable; a 3xx redirect on a read and on the change, never followed |
-//! | 7 | `tenable_verify = login` with a password that does not log in; a partial credential run with an unclear answer |
+//! | 7 | `tenable_verify = login` with a password that does not log in, or whose login does not complete; a partial credential run with an unclear answer |
+//! | 8 | a partial credential run whose set-back was refused (and `keep`, in `rotate_credential`) |
 //!
-//! The partial run refused part way (exit 3, each credential's result) is
-//! `rotate_credential::a_refused_credential_sets_back_those_already_changed`.
+//! A run refused part way whose changed credentials were all set back (exit 3, each
+//! credential's result) is `rotate_credential::a_refused_credential_sets_back_those_already_changed`.
 
 use serde_json::{Value, json};
 use tenable_rotate::emulator::{ApiRole, CredentialKind, CredentialSeed, Emulator, EmulatorConfig};
@@ -436,6 +437,32 @@ fn exit_7_verify_login_with_a_password_that_does_not_log_in() {
     );
     both_ways(&|| no_env(line.clone()), 7, "UNKNOWN", "unknown");
     assert_eq!(f.vm_password(USER).as_deref(), Some(OLD));
+    run(&[], line.as_bytes(), &[])
+        .expect_code(7)
+        .expect_error_line("but it does not log in: the account may be locked");
+}
+
+#[test]
+fn exit_7_verify_login_that_does_not_complete_says_so_not_that_the_password_fails() {
+    // The change lands (200); the verifying login's connection is lost. Nothing was learnt
+    // about the new password: the message must not say it does not log in.
+    let e = vm_emulator(&[(USER, OLD)]);
+    e.inject("drop-before@POST /session".parse().unwrap());
+    let line = payload(
+        USER,
+        NEW,
+        OLD,
+        json!([
+            key_record(json!({"tenable_url": e.url(), "tenable_verify": "login"})),
+            user_record(USER, OLD)
+        ]),
+    );
+    let run = run(&[], line.as_bytes(), &[]);
+    run.expect_code(7)
+        .expect_error_line("but the login to verify it did not complete (")
+        .expect_error_line("(tenable_verify = login); the Tenable password state is UNKNOWN");
+    assert!(!run.stderr.contains("does not log in"), "{run:#?}");
+    assert!(e.vm_password_is(USER, NEW));
 }
 
 #[test]
