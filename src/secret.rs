@@ -201,19 +201,7 @@ impl Redactor {
     /// `rows` fuzz target found it in `discover`'s output). The caller still screens the
     /// text with [`Redactor::quotes_secret`]: escaping can put a secret's form back together.
     pub fn redact_json(&self, mut value: serde_json::Value) -> String {
-        fn redact_in(value: &mut serde_json::Value, redactor: &Redactor) {
-            match value {
-                serde_json::Value::String(s) => *s = redactor.redact(s),
-                serde_json::Value::Array(items) => {
-                    items.iter_mut().for_each(|v| redact_in(v, redactor));
-                }
-                serde_json::Value::Object(members) => {
-                    members.values_mut().for_each(|v| redact_in(v, redactor));
-                }
-                _ => {}
-            }
-        }
-        redact_in(&mut value, self);
+        each_string(&mut value, &mut |s| *s = self.redact(s));
         value.to_string()
     }
 
@@ -228,28 +216,16 @@ impl Redactor {
     /// rotation that succeeded into "the run failed ...; the Tenable password was not
     /// changed", and Keeper's plugin, finding no `password_state`, into UNKNOWN.
     pub fn screen_json(&self, mut value: serde_json::Value) -> String {
-        fn screen_in(value: &mut serde_json::Value, redactor: &Redactor) {
-            match value {
-                serde_json::Value::String(s) => {
-                    let shown = redactor.redact(s);
-                    // Writing a string as JSON cannot fail.
-                    let written = serde_json::to_string(&shown).unwrap_or_default();
-                    *s = if redactor.quotes_secret(&shown) || redactor.quotes_secret(&written) {
-                        WITHHELD.to_owned()
-                    } else {
-                        shown
-                    };
-                }
-                serde_json::Value::Array(items) => {
-                    items.iter_mut().for_each(|v| screen_in(v, redactor));
-                }
-                serde_json::Value::Object(members) => {
-                    members.values_mut().for_each(|v| screen_in(v, redactor));
-                }
-                _ => {}
-            }
-        }
-        screen_in(&mut value, self);
+        each_string(&mut value, &mut |s| {
+            let shown = self.redact(s);
+            // Writing a string as JSON cannot fail.
+            let written = serde_json::to_string(&shown).unwrap_or_default();
+            *s = if self.quotes_secret(&shown) || self.quotes_secret(&written) {
+                WITHHELD.to_owned()
+            } else {
+                shown
+            };
+        });
         value.to_string()
     }
 
@@ -282,6 +258,18 @@ impl Redactor {
             return true;
         }
         base64_runs(bytes).any(|decoded| self.holds_fragment(&decoded, depth - 1))
+    }
+}
+
+/// Calls `f` on every string value in `value`, at any depth; member names are left alone.
+fn each_string(value: &mut serde_json::Value, f: &mut impl FnMut(&mut String)) {
+    match value {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| each_string(v, f)),
+        serde_json::Value::Object(members) => {
+            members.values_mut().for_each(|v| each_string(v, f));
+        }
+        _ => {}
     }
 }
 
