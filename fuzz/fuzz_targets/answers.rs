@@ -2,7 +2,7 @@
 //! credential details on both platforms, SC envelopes, error bodies and their
 //! classification, `Retry-After`, ids on their way into a path, and the list cutter and
 //! discover's plain user reader against serde_json. The first byte picks the parser, the
-//! second (where used) an HTTP status.
+//! second (where used) an HTTP status. Any other text is printed, and screened in a JSON report.
 //!
 //! Nothing may panic, and the oracle is by origin, not by value: the only secrets are the
 //! redactor's (they come from the payload, never from the answer), so whatever the answer
@@ -172,7 +172,28 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(tenable::listed_user_read_plainly(&item[..len]), Some(user));
             }
         }
-        // Any text from outside, printed.
-        _ => assert_printable(&text, &r),
+        // Any text from outside, printed; and in a JSON report (cut into several strings at
+        // each `|`), screened string by string: still JSON, every member there, and no string
+        // quotes a secret as it is or as JSON writes it.
+        _ => {
+            assert_printable(&text, &r);
+            let parts: Vec<&str> = text.split('|').collect();
+            let report = serde_json::json!({
+                "password_state": "changed",
+                "error": text,
+                "items": parts.iter().map(|p| serde_json::json!({"name": p})).collect::<Vec<_>>(),
+            });
+            let shown: serde_json::Value =
+                serde_json::from_str(&r.screen_json(report)).expect("a report stays JSON");
+            assert_eq!(shown["password_state"], "changed");
+            let items = shown["items"].as_array().expect("items");
+            assert_eq!(items.len(), parts.len());
+            let strings = items.iter().map(|i| &i["name"]).chain([&shown["error"]]);
+            for s in strings {
+                let s = s.as_str().expect("a string stays a string");
+                assert!(!r.quotes_secret(s), "secret in {s:?}");
+                assert!(!r.quotes_secret(&serde_json::to_string(s).unwrap()), "secret in {s:?} as JSON");
+            }
+        }
     }
 });
