@@ -172,9 +172,8 @@ pub enum RotateError {
     /// The change was acknowledged but the new password did not log in: Tenable refused it,
     /// or the login itself failed (then nothing was learnt about the password).
     #[error(
-        "Tenable accepted the new password for {target} but {} (tenable_verify = login); {}",
-        VerifyWhy(.login_error),
-        PasswordState::Unknown
+        "Tenable accepted the new password for {target} but {} (tenable_verify = login); the Tenable password state is UNKNOWN: Tenable said it changed it, and no login confirmed it; before Keeper rolls back, check it in Tenable (log in with the new password from the vault); re-running is safe, it proves the state before reporting",
+        VerifyWhy(.login_error)
     )]
     VerifyFailed {
         /// What was changed.
@@ -326,6 +325,15 @@ mod tests {
         let refused = verify(None);
         assert!(
             refused.starts_with("Tenable accepted the new password for user 'bob' but it does not log in: the account may be locked, disabled or single sign-on only (tenable_verify = login); the Tenable password state is UNKNOWN"),
+            "{refused}"
+        );
+        // Tenable's answer said changed: the state says so, not that nothing proved it.
+        assert!(
+            refused.ends_with("the Tenable password state is UNKNOWN: Tenable said it changed it, and no login confirmed it; before Keeper rolls back, check it in Tenable (log in with the new password from the vault); re-running is safe, it proves the state before reporting"),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("nothing proved whether it landed"),
             "{refused}"
         );
         let lost = verify(Some(Box::new(rejected())));
