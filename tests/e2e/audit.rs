@@ -50,24 +50,12 @@ fn assert_absent(path: &Path, secrets: &[&str]) {
     }
 }
 
-fn keeper_line(url: &str, new: &str) -> String {
-    payload(
-        USER,
-        new,
-        OLD,
-        json!([
-            key_record(json!({"tenable_url": url})),
-            user_record(USER, OLD)
-        ]),
-    )
-}
-
 #[test]
 fn a_rotation_appends_one_line_with_what_was_touched_and_no_secret() {
     let e = vm_emulator(&[(USER, OLD)]);
     let dir = temp_dir("rotation");
     let log = dir.join("audit.log");
-    let stdin = keeper_line(&e.url(), HARD_NEW);
+    let stdin = user_payload(&e.url(), HARD_NEW, OLD);
     run(
         &["--audit-log", log.to_str().unwrap()],
         stdin.as_bytes(),
@@ -116,7 +104,7 @@ fn a_rotation_appends_one_line_with_what_was_touched_and_no_secret() {
 
     // A refused change whose message quotes the submitted password: the line still has none.
     e.set_echo_submitted(true);
-    let stdin = keeper_line(&e.url(), WEAK);
+    let stdin = user_payload(&e.url(), WEAK, OLD);
     run(
         &["--audit-log", log.to_str().unwrap()],
         stdin.as_bytes(),
@@ -135,7 +123,7 @@ fn a_rotation_appends_one_line_with_what_was_touched_and_no_secret() {
 #[test]
 fn a_log_that_cannot_be_opened_stops_the_run_before_anything_is_sent() {
     let e = vm_emulator(&[(USER, OLD)]);
-    let stdin = keeper_line(&e.url(), NEW);
+    let stdin = user_payload(&e.url(), NEW, OLD);
     let out = run(
         &["--audit-log", "/nonexistent-dir/audit.log"],
         stdin.as_bytes(),
@@ -234,7 +222,12 @@ fn discover_and_check_write_their_lines_too() {
         ("TENABLE_SECRET_KEY", SECRET),
     ];
     run(&["discover", "--url", &e.url()], b"", &env).expect_code(0);
-    run(&["check"], keeper_line(&e.url(), NEW).as_bytes(), &env).expect_code(0);
+    run(
+        &["check"],
+        user_payload(&e.url(), NEW, OLD).as_bytes(),
+        &env,
+    )
+    .expect_code(0);
     let all = lines(&log);
     assert_eq!(all.len(), 2);
     assert_eq!(all[0]["subcommand"], "discover");
@@ -258,15 +251,7 @@ fn a_password_holding_a_word_of_the_report_keeps_the_report_and_the_audit_line_w
     let e = vm_emulator(&[(USER, old)]);
     let dir = temp_dir("word");
     let log = dir.join("audit.log");
-    let line = payload(
-        USER,
-        NEW,
-        old,
-        json!([
-            key_record(json!({"tenable_url": e.url()})),
-            user_record(USER, old)
-        ]),
-    );
+    let line = user_payload(&e.url(), NEW, old);
     let run = run_with_secrets(
         &["--output", "json", "--audit-log", log.to_str().unwrap()],
         line.as_bytes(),

@@ -319,15 +319,7 @@ fn exit_4_no_such_user() {
 fn exit_5_the_change_refused_by_policy() {
     let e = vm_emulator(&[(USER, OLD)]);
     let weak = "weak \"pw\\%+/é";
-    let line = payload(
-        USER,
-        weak,
-        OLD,
-        json!([
-            key_record(json!({"tenable_url": e.url()})),
-            user_record(USER, OLD)
-        ]),
-    );
+    let line = user_payload(&e.url(), weak, OLD);
     both_ways(&|| no_env(line.clone()), 5, "not changed", "not-changed");
     assert!(e.vm_password_is(USER, OLD));
 }

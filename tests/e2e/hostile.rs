@@ -550,15 +550,7 @@ fn a_refusal_next_to_a_password_with_escapes_leaves_the_report_and_the_audit_lin
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("audit.log");
-    let stdin = payload(
-        USER,
-        ESCAPED_NEW,
-        OLD,
-        json!([
-            key_record(json!({"tenable_url": f.url()})),
-            user_record(USER, OLD)
-        ]),
-    );
+    let stdin = user_payload(&f.url(), ESCAPED_NEW, OLD);
     let args = ["--output", "json", "--audit-log", log.to_str().unwrap()];
     let r = run_with_secrets(&args, stdin.as_bytes(), &[], &[ESCAPED_NEW]);
     r.expect_code(5);

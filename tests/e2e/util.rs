@@ -575,13 +575,18 @@ pub const UNREACHABLE_URL: &str = "http://127.0.0.1:1";
 
 /// The usual payload: `USER`, `NEW`/`OLD`, the key record pointing at `url`, and the user record.
 pub fn standard_payload(url: &str) -> String {
+    user_payload(url, NEW, OLD)
+}
+
+/// The payload for `USER` on TVM at `url`, with `new` and `old` (the PAM User's password).
+pub fn user_payload(url: &str, new: &str, old: &str) -> String {
     payload(
         USER,
-        NEW,
-        OLD,
+        new,
+        old,
         json!([
             key_record(json!({"tenable_url": url})),
-            user_record(USER, OLD)
+            user_record(USER, old)
         ]),
     )
 }
